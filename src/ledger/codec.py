@@ -1,0 +1,375 @@
+"""
+The codec: the one place where data becomes bytes and bytes become data.
+
+Rules of this module:
+
+- One cattrs converter, preconfigured for orjson, owns all (de)serialisation.
+  No other module imports `json` or `orjson`.
+- Canonical bytes are JSON with sorted keys, no insignificant whitespace,
+  UTF-8. They are what the store keeps and what the hash chain covers.
+- Numbers are written as strings (``"498"``, ``"1.5"``) so they survive any
+  JSON reader exactly; times are written in their own precision.
+- Fields that hold their default (``None``, or ``as_of`` equal to
+  ``stated_at``) are left out, so stored events stay small.
+- Events are tagged by class name; the tag lives in the store's ``type``
+  column next to the schema version. Upcasters keyed by (type, schema
+  version) lift old stored data to the current shape on read, so files written
+  by earlier versions keep loading after the model changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+import orjson
+from cattrs.errors import CattrsError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.preconf.orjson import OrjsonConverter, make_converter
+
+from ledger.errors import LedgerError, UnknownEventTypeError, ValidationError
+from ledger.events import (
+    CORRECTABLE,
+    ClaimAsserted,
+    ClaimCorroborated,
+    ClaimRebutted,
+    ClaimRetracted,
+    ClaimRevised,
+    CorrectedValue,
+    EntryCorrected,
+    Event,
+)
+from ledger.times import Stamp, parse_stamp
+from ledger.values import Label, Qualifier, Quantity, Value
+
+__all__ = [
+    "EVENT_TYPES",
+    "SCHEMA_VERSIONS",
+    "UPCASTERS",
+    "Upcaster",
+    "converter",
+    "decode",
+    "dumps",
+    "encode",
+    "envelope_bytes",
+    "event_type",
+    "index_fields",
+    "loads",
+    "structure_value",
+    "unstructure_value",
+]
+
+JSON = Any
+"""Unstructured data: what `loads` returns and `dumps` accepts."""
+
+Upcaster = Callable[[dict[str, JSON]], dict[str, JSON]]
+"""Lifts stored data of one schema version to the next."""
+
+EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
+    cls.__name__: cls
+    for cls in (
+        ClaimAsserted,
+        ClaimRevised,
+        ClaimRebutted,
+        ClaimRetracted,
+        ClaimCorroborated,
+        EntryCorrected,
+    )
+}
+"""Event classes by the type name stored with them."""
+
+SCHEMA_VERSIONS: Final[Mapping[str, int]] = {
+    "ClaimAsserted": 1,
+    "ClaimRevised": 1,
+    "ClaimRebutted": 2,
+    "ClaimRetracted": 1,
+    "ClaimCorroborated": 1,
+    "EntryCorrected": 1,
+}
+"""The schema version each event type is written with today."""
+
+
+def _rebutted_v1_to_v2(data: dict[str, JSON]) -> dict[str, JSON]:
+    # Pre-release builds (0.1.0.dev0) called the counter-claim `counter_claim`.
+    if "counter_claim" in data:
+        data = dict(data)
+        data["counter_claim_id"] = data.pop("counter_claim")
+    return data
+
+
+UPCASTERS: Final[Mapping[tuple[str, int], Upcaster]] = {
+    ("ClaimRebutted", 1): _rebutted_v1_to_v2,
+}
+"""Upcasters by (type, the schema version they read)."""
+
+
+def dumps(data: JSON) -> bytes:
+    """
+    Return the canonical bytes of unstructured *data*.
+
+    Sorted keys, no insignificant whitespace, UTF-8.
+
+    .. versionadded:: 0.1.0
+    """
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+def loads(data: bytes | str) -> JSON:
+    """
+    Parse JSON bytes into unstructured data.
+
+    Raises:
+        ValidationError: When *data* is not valid JSON.
+
+    .. versionadded:: 0.1.0
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(f"not valid JSON: {e}") from None
+
+
+def unstructure_value(value: Value) -> dict[str, JSON]:
+    """
+    Return the stored form of a claimed value.
+
+    A label is ``{"label": text}``; a quantity is ``{"amount": "498"}`` plus
+    ``qualifier`` (unless exact), ``high`` and ``unit`` when set.
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(value, Label):
+        return {"label": value.text}
+    out: dict[str, JSON] = {"amount": str(value.amount)}
+    if value.qualifier is not Qualifier.EXACT:
+        out["qualifier"] = value.qualifier.value
+    if value.high is not None:
+        out["high"] = str(value.high)
+    if value.unit is not None:
+        out["unit"] = value.unit
+    return out
+
+
+_VALUE_KEYS = frozenset({"amount", "qualifier", "high", "unit"})
+
+
+def structure_value(data: JSON, field: str = "value") -> Value:
+    """
+    Build a claimed value from its stored form; the inverse of `unstructure_value`.
+
+    Raises:
+        ValidationError: Naming *field* when the data is not a value.
+
+    .. versionadded:: 0.1.0
+    """
+    if not isinstance(data, dict):
+        raise ValidationError(f"{field}: must be an object, not {type(data).__name__}")
+    if "label" in data:
+        if len(data) != 1:
+            raise ValidationError(f"{field}: a label has no other keys")
+        return Label(data["label"])
+    extra = data.keys() - _VALUE_KEYS
+    if extra or "amount" not in data:
+        raise ValidationError(f"{field}: expected a label or an amount, got keys {sorted(data)}")
+    return Quantity(
+        amount=data["amount"],
+        qualifier=data.get("qualifier", Qualifier.EXACT),
+        high=data.get("high"),
+        unit=data.get("unit"),
+    )
+
+
+def _structure_stamp(data: JSON, _: object) -> Stamp:
+    if not isinstance(data, str):
+        raise ValidationError(f"a time must be a string, not {type(data).__name__}")
+    return parse_stamp(data)
+
+
+def _unstructure_corrected(value: CorrectedValue) -> JSON:
+    if isinstance(value, Quantity | Label):
+        return unstructure_value(value)
+    if isinstance(value, Stamp):
+        return str(value)
+    return value
+
+
+def _structure_corrected(name: str, data: JSON) -> CorrectedValue:
+    if name == "value":
+        return structure_value(data, "fields.value")
+    if CORRECTABLE.get(name) is Stamp:
+        return _structure_stamp(data, Stamp)
+    text: CorrectedValue = data  # text or None; EntryCorrected validates it
+    return text
+
+
+def _make_converter() -> OrjsonConverter:
+    conv = make_converter(omit_if_default=True, forbid_extra_keys=True, detailed_validation=False)
+    conv.register_unstructure_hook(Stamp, str)
+    conv.register_structure_hook(Stamp, _structure_stamp)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(Quantity, unstructure_value)
+    conv.register_unstructure_hook(Label, unstructure_value)
+    conv.register_structure_hook(Value, lambda d, _: structure_value(d))
+    conv.register_unstructure_hook(
+        EntryCorrected,
+        lambda e: {
+            "corrected_id": e.corrected_id,
+            "fields": {k: _unstructure_corrected(v) for k, v in e.fields},
+            "note": e.note,
+        },
+    )
+    conv.register_structure_hook(EntryCorrected, _structure_correction)
+    for cls in EVENT_TYPES.values():
+        if cls is EntryCorrected:
+            continue
+        conv.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
+        )
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv))
+    return conv
+
+
+def _structure_correction(data: JSON, _: object) -> EntryCorrected:
+    if not isinstance(data, dict) or set(data) != {"corrected_id", "fields", "note"}:
+        raise ValidationError("a correction holds exactly corrected_id, fields and note")
+    fields = data["fields"]
+    if not isinstance(fields, dict):
+        raise ValidationError("fields: must be an object")
+    return EntryCorrected(
+        corrected_id=data["corrected_id"],
+        fields=tuple((k, _structure_corrected(k, v)) for k, v in fields.items()),
+        note=data["note"],
+    )
+
+
+converter: Final[OrjsonConverter] = _make_converter()
+"""The one converter. Use it for anything that crosses into or out of JSON.
+
+.. versionadded:: 0.1.0
+"""
+
+
+def event_type(event: Event) -> str:
+    """
+    Return the type name stored with *event*.
+
+    .. versionadded:: 0.1.0
+    """
+    return type(event).__name__
+
+
+def encode(event: Event) -> bytes:
+    """
+    Return the canonical bytes of *event*'s data (without its type tag).
+
+    .. versionadded:: 0.1.0
+    """
+    return dumps(converter.unstructure(event))
+
+
+def decode(
+    type_name: str,
+    schema_version: int,
+    data: bytes | str,
+    upcasters: Mapping[tuple[str, int], Upcaster] = UPCASTERS,
+) -> Event:
+    """
+    Build an event from stored data, upcasting old schema versions first.
+
+    Args:
+        type_name: The stored type tag, an `Event` class name.
+        schema_version: The schema version the data was written with.
+        data: The stored JSON bytes.
+        upcasters: Upcasters by (type, version); the default is `UPCASTERS`.
+
+    Raises:
+        UnknownEventTypeError: For an unknown type or a version newer than this
+            library, or one no upcaster can lift.
+        ValidationError: When the data does not make a valid event.
+
+    .. versionadded:: 0.1.0
+    """
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise UnknownEventTypeError(f"unknown event type {type_name!r}")
+    current = SCHEMA_VERSIONS[type_name]
+    if schema_version > current:
+        raise UnknownEventTypeError(
+            f"{type_name} schema version {schema_version} is newer than this library "
+            f"reads ({current}); upgrade ledger"
+        )
+    raw = loads(data)
+    if not isinstance(raw, dict):
+        raise ValidationError(f"{type_name}: stored data must be an object")
+    version = schema_version
+    while version < current:
+        upcast = upcasters.get((type_name, version))
+        if upcast is None:
+            raise UnknownEventTypeError(
+                f"no upcaster lifts {type_name} from schema version {version}"
+            )
+        raw = upcast(raw)
+        version += 1
+    try:
+        return converter.structure(raw, cls)
+    except LedgerError:
+        raise
+    except KeyError as e:
+        raise ValidationError(f"{type_name}: missing field {e}") from None
+    except (TypeError, ValueError, AttributeError, CattrsError) as e:
+        raise ValidationError(f"{type_name}: {e}") from None
+
+
+def envelope_bytes(  # noqa: PLR0913 - the envelope is exactly these fields
+    *,
+    seq: int,
+    event_id: str,
+    stream: str,
+    version: int,
+    subject: str,
+    recorded_at: str,
+    type_name: str,
+    schema_version: int,
+    data: bytes,
+) -> bytes:
+    """
+    Return the canonical bytes of a whole stored event, as the hash chain covers it.
+
+    *data* is embedded exactly as stored (before any upcasting), so a change
+    of one byte anywhere changes the hash.
+
+    .. versionadded:: 0.1.0
+    """
+    return dumps(
+        {
+            "data": orjson.Fragment(data),
+            "event_id": event_id,
+            "recorded_at": recorded_at,
+            "schema_version": schema_version,
+            "seq": seq,
+            "stream": stream,
+            "subject": subject,
+            "type": type_name,
+            "version": version,
+        }
+    )
+
+
+def index_fields(data: bytes | str) -> tuple[str | None, str | None]:
+    """
+    Return ``(source, stated_at)`` as found in stored event data.
+
+    These feed the store's indexed columns; `ledger.integrity.verify` recomputes
+    them from the hashed bytes, so a column edited on its own is caught.
+
+    .. versionadded:: 0.1.0
+    """
+    raw = loads(data)
+    if not isinstance(raw, dict):
+        raise ValidationError("stored data must be an object")
+    source, stated = raw.get("source"), raw.get("stated_at")
+    return (
+        source if isinstance(source, str) else None,
+        stated if isinstance(stated, str) else None,
+    )

@@ -1,0 +1,145 @@
+"""
+The one error family.
+
+Every error the library raises on purpose is a `LedgerError`, so a caller can
+catch them all in one place. Each message says what was wrong and where.
+Errors about malformed input also subclass the builtin `ValueError`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConcurrencyError",
+    "DuplicateIdError",
+    "InvalidSubjectError",
+    "InvalidValueError",
+    "LedgerError",
+    "NotALedgerError",
+    "RecordError",
+    "RuleError",
+    "StoreError",
+    "TimeFormatError",
+    "UnknownEventTypeError",
+    "UnknownReferenceError",
+    "ValidationError",
+]
+
+
+class LedgerError(Exception):
+    """
+    Base of every error the library raises on purpose.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class ValidationError(LedgerError, ValueError):
+    """
+    A piece of input is malformed.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class TimeFormatError(ValidationError):
+    """
+    A time string is not ISO 8601 in a form the ledger accepts.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class InvalidValueError(ValidationError):
+    """
+    A claimed value (a quantity or a label) is malformed.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class InvalidSubjectError(ValidationError):
+    """
+    A subject key is not a dotted lowercase key.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class UnknownEventTypeError(ValidationError):
+    """
+    Stored data names an event type, or a schema version, the codec does not know.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class RecordError(ValidationError):
+    """
+    A line of a records file cannot be imported.
+
+    Attributes:
+        file: The file's name, as given.
+        line: The 1-based line number.
+        field: The offending field, or ``None`` when the whole line is wrong.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, *, file: str, line: int, field: str | None = None) -> None:
+        """Build the error; the rendered message names file, line and field."""
+        where = f"{file}:{line}" + (f": field {field!r}" if field else "")
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = message
+
+
+class RuleError(LedgerError):
+    """
+    A command breaks one of the ledger's rules; nothing was written.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class DuplicateIdError(RuleError):
+    """
+    An id is already taken by another stored record.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class UnknownReferenceError(RuleError):
+    """
+    A command refers to a record the ledger does not hold.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class ConcurrencyError(LedgerError):
+    """
+    A stream moved on since the caller read it (optimistic concurrency).
+
+    Nothing of the batch was written; read again, decide again, retry.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class StoreError(LedgerError):
+    """
+    The storage backend cannot do what was asked.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class NotALedgerError(StoreError):
+    """
+    A file is not a ledger, or was written by a newer version of this library.
+
+    .. versionadded:: 0.1.0
+    """

@@ -1,0 +1,109 @@
+"""An event store in memory: for tests, scratch work and the docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+
+from ledger.stores._base import (
+    GENESIS_HASH,
+    Head,
+    NewEvent,
+    RawEvent,
+    StoredEvent,
+    StreamInfo,
+    decode_all,
+    seal,
+)
+from ledger.times import Stamp, utc_now
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """
+    Keep the log in a list; nothing survives the process.
+
+    It stores the same sealed bytes as the SQLite store, so the two are
+    interchangeable behind `ledger.stores.EventStore`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        """Create an empty store whose recorded times come from *clock*."""
+        self._clock = clock
+        self._log: list[RawEvent] = []
+        self._ids: dict[str, int] = {}
+        self._streams: dict[str, list[int]] = {}
+        self._subjects: dict[str, list[int]] = {}
+
+    def append(
+        self, batch: Sequence[NewEvent], expected: Mapping[str, int] | None = None
+    ) -> tuple[StoredEvent, ...]:
+        """Append *batch* atomically; see `ledger.stores.EventStore.append`."""
+        sealed = seal(
+            batch=batch,
+            expected=expected,
+            head=self.head(),
+            lookup=self._info,
+            id_taken=self._ids.__contains__,
+            now=self._clock(),
+        )
+        for raw in sealed:
+            index = len(self._log)
+            self._log.append(raw)
+            self._ids[raw.event_id] = index
+            self._streams.setdefault(raw.stream, []).append(index)
+            self._subjects.setdefault(raw.subject, []).append(index)
+        return tuple(raw.decode() for raw in sealed)
+
+    def _info(self, stream: str) -> StreamInfo | None:
+        indexes = self._streams.get(stream)
+        if not indexes:
+            return None
+        last = self._log[indexes[-1]]
+        return last.version, last.subject
+
+    def head(self) -> Head:
+        """Return the current head of the log."""
+        if not self._log:
+            return Head(0, GENESIS_HASH)
+        last = self._log[-1]
+        return Head(last.seq, last.hash, last.recorded_at)
+
+    def stream_version(self, stream: str) -> int:
+        """Return the current version of *stream* (0 when it does not exist)."""
+        info = self._info(stream)
+        return 0 if info is None else info[0]
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        """Return the stored event with *event_id*, or ``None``."""
+        index = self._ids.get(event_id)
+        return None if index is None else self._log[index].decode()
+
+    def read(self, after: int = 0) -> Iterator[StoredEvent]:
+        """Yield stored events with ``seq > after`` in order."""
+        return decode_all(self.read_raw(after))
+
+    def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
+        """Yield raw stored events with ``seq > after`` in order."""
+        # seq n sits at index n - 1; slicing a copy keeps iteration safe
+        # while the caller appends.
+        return iter(self._log[max(after, 0) :])
+
+    def read_stream(self, stream: str) -> Iterator[StoredEvent]:
+        """Yield the events of *stream* in version order."""
+        return decode_all(self._log[i] for i in list(self._streams.get(stream, ())))
+
+    def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
+        """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""
+        limit = None if until is None else until.until_us
+        return decode_all(
+            raw
+            for raw in (self._log[i] for i in list(self._subjects.get(subject, ())))
+            if limit is None or raw.stated_until is None or raw.stated_until <= limit
+        )
+
+    def close(self) -> None:
+        """Do nothing: there is nothing to release."""

@@ -1,0 +1,378 @@
+"""
+The embedded SQLite store, the default.
+
+Rules of this module:
+
+- The file identifies itself: ``PRAGMA application_id`` is ``LEDG`` and
+  ``PRAGMA user_version`` the schema version, mirrored in a ``ledger_meta``
+  table. Anything else is refused before a byte is written.
+- The log is append-only in the file itself: triggers reject UPDATE and
+  DELETE on ``events``, whoever runs them.
+- Every write takes the write lock first (``BEGIN IMMEDIATE``), so the head
+  and stream versions it reads cannot change before it commits; waiting for
+  another writer is bounded by the busy timeout.
+- WAL journal, ``synchronous=FULL``: a committed batch survives a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import sqlite_utils
+
+from ledger.errors import (
+    ConcurrencyError,
+    DuplicateIdError,
+    LedgerError,
+    NotALedgerError,
+    StoreError,
+)
+from ledger.stores._base import (
+    GENESIS_HASH,
+    Head,
+    NewEvent,
+    RawEvent,
+    StoredEvent,
+    StreamInfo,
+    decode_all,
+    seal,
+)
+from ledger.times import Stamp, utc_now
+
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SqliteStore"]
+
+APPLICATION_ID: Final = int.from_bytes(b"LEDG", "big")
+"""Stamped into the SQLite header of every ledger file."""
+
+SCHEMA_VERSION: Final = 1
+"""The file layout this version writes; later versions migrate from it."""
+
+_COLUMNS: Final = (
+    "seq, event_id, stream, version, subject, recorded_at, type, schema_version, "
+    "data, source, stated_at, stated_until, prev_hash, hash"
+)
+# Built from the constant above, never from input.
+_INSERT: Final = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
+_SELECT: Final = f"SELECT {_COLUMNS} FROM events"  # noqa: S608
+
+_TRIGGERS: Final = tuple(
+    f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events BEGIN "
+    f"SELECT RAISE(ABORT, 'ledger: events are append-only; {op} is refused'); END"
+    for op in ("UPDATE", "DELETE")
+)
+
+
+def _row(raw: RawEvent) -> tuple[object, ...]:
+    return (
+        raw.seq,
+        raw.event_id,
+        raw.stream,
+        raw.version,
+        raw.subject,
+        raw.recorded_at,
+        raw.type,
+        raw.schema_version,
+        raw.data.decode("utf-8"),
+        raw.source,
+        raw.stated_at,
+        raw.stated_until,
+        raw.prev_hash,
+        raw.hash,
+    )
+
+
+def _raw(row: tuple[Any, ...]) -> RawEvent:
+    (seq, event_id, stream, version, subject, recorded_at, type_name, schema) = row[:8]
+    data, source, stated_at, stated_until, prev_hash, hash_ = row[8:]
+    return RawEvent(
+        seq=seq,
+        event_id=event_id,
+        stream=stream,
+        version=version,
+        subject=subject,
+        recorded_at=recorded_at,
+        type=type_name,
+        schema_version=schema,
+        data=data.encode("utf-8") if isinstance(data, str) else bytes(data),
+        source=source,
+        stated_at=stated_at,
+        stated_until=stated_until,
+        prev_hash=bytes(prev_hash),
+        hash=bytes(hash_),
+    )
+
+
+class SqliteStore:
+    """
+    Keep the log in one SQLite file, through sqlite-utils.
+
+    Args:
+        path: The ledger file, or ``":memory:"`` for a throwaway database.
+        create: Create the file when it does not exist. Read commands pass
+            ``False`` so that a mistyped path creates nothing.
+        clock: Where recorded times come from.
+        busy_timeout: Seconds to wait for another writer's lock.
+
+    Raises:
+        NotALedgerError: The path is a directory, not a SQLite file, a SQLite
+            file of something else, or a ledger from a newer version.
+        StoreError: The path does not exist and *create* is false.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        """Open or create the ledger at *path*."""
+        self.path = str(path)
+        self._clock = clock
+        self.readonly = False
+        memory = self.path == ":memory:"
+        if not memory:
+            self._check_path(Path(self.path), create=create)
+            self.readonly = Path(self.path).exists() and not os.access(self.path, os.W_OK)
+        uri = f"file:{Path(self.path).absolute()}?mode=ro" if self.readonly else self.path
+        try:
+            conn = sqlite3.connect(
+                uri,
+                uri=self.readonly,
+                timeout=busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open: {e}") from None
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        try:
+            self._prepare(busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
+
+    @staticmethod
+    def _check_path(path: Path, *, create: bool) -> None:
+        if path.is_dir():
+            raise NotALedgerError(f"{path}: is a directory, not a ledger file")
+        if not path.exists():
+            if not create:
+                raise StoreError(f"{path}: no ledger here (the file does not exist)")
+            if not path.parent.is_dir():
+                raise StoreError(f"{path}: the folder {path.parent} does not exist")
+            return
+        if path.stat().st_size == 0:
+            return
+        with path.open("rb") as f:
+            if f.read(16) != b"SQLite format 3\x00":
+                raise NotALedgerError(f"{path}: not a ledger (not an SQLite file)")
+
+    def _prepare(self, busy_timeout: float) -> None:
+        conn = self.db.conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if app_id == APPLICATION_ID:
+                if user_version > SCHEMA_VERSION:
+                    raise NotALedgerError(
+                        f"{self.path}: written by a newer ledger (file layout {user_version}, "
+                        f"this version reads up to {SCHEMA_VERSION}); upgrade ledger"
+                    )
+            elif app_id != 0 or self.db.table_names():
+                raise NotALedgerError(f"{self.path}: not a ledger (an SQLite file of another kind)")
+            elif self.readonly:
+                raise NotALedgerError(f"{self.path}: not a ledger (an empty database)")
+            if not self.readonly:
+                if self.path != ":memory:":
+                    self.db.enable_wal()
+                conn.execute("PRAGMA synchronous = FULL")
+                if app_id != APPLICATION_ID:
+                    self._create_schema()
+        except sqlite3.DatabaseError as e:
+            raise NotALedgerError(f"{self.path}: not a ledger ({e})") from None
+
+    def _create_schema(self) -> None:
+        with self._write() as db:
+            # Re-check under the write lock: another process may have won.
+            if db.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+                return
+            db["events"].create(  # type: ignore[union-attr]
+                {
+                    "seq": int,
+                    "event_id": str,
+                    "stream": str,
+                    "version": int,
+                    "subject": str,
+                    "recorded_at": str,
+                    "type": str,
+                    "schema_version": int,
+                    "data": str,
+                    "source": str,
+                    "stated_at": str,
+                    "stated_until": int,
+                    "prev_hash": bytes,
+                    "hash": bytes,
+                },
+                pk="seq",
+                not_null={
+                    "event_id",
+                    "stream",
+                    "version",
+                    "subject",
+                    "recorded_at",
+                    "type",
+                    "schema_version",
+                    "data",
+                    "prev_hash",
+                    "hash",
+                },
+            )
+            events = db["events"]
+            events.create_index(["event_id"], unique=True)  # type: ignore[union-attr]
+            events.create_index(["stream", "version"], unique=True)  # type: ignore[union-attr]
+            events.create_index(["subject", "seq"])  # type: ignore[union-attr]
+            db["ledger_meta"].insert_all(  # type: ignore[union-attr]
+                [
+                    {"key": "format", "value": "ledger"},
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                ],
+                pk="key",
+            )
+            for statement in _TRIGGERS:
+                db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite_utils.Database]:
+        if self.readonly:
+            raise StoreError(f"{self.path}: the ledger file is read-only")
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise _busy(self.path, e) from None
+        try:
+            yield self.db
+            conn.execute("COMMIT")
+        except BaseException as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.IntegrityError):
+                raise _integrity(e) from None
+            if isinstance(e, sqlite3.Error):
+                raise _busy(self.path, e) from None
+            raise
+
+    def append(
+        self, batch: Sequence[NewEvent], expected: Mapping[str, int] | None = None
+    ) -> tuple[StoredEvent, ...]:
+        """Append *batch* atomically; see `ledger.stores.EventStore.append`."""
+        with self._write() as db:
+            sealed = seal(
+                batch=batch,
+                expected=expected,
+                head=self.head(),
+                lookup=self._info,
+                id_taken=self._id_taken,
+                now=self._clock(),
+            )
+            db.conn.executemany(_INSERT, map(_row, sealed))
+        return tuple(raw.decode() for raw in sealed)
+
+    def _info(self, stream: str) -> StreamInfo | None:
+        row = self.db.conn.execute(
+            "SELECT version, subject FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1",
+            (stream,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _id_taken(self, event_id: str) -> bool:
+        return (
+            self.db.conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event_id,)).fetchone()
+            is not None
+        )
+
+    def head(self) -> Head:
+        """Return the current head of the log."""
+        row = self.db.conn.execute(
+            "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return Head(0, GENESIS_HASH)
+        return Head(row[0], bytes(row[1]), row[2])
+
+    def stream_version(self, stream: str) -> int:
+        """Return the current version of *stream* (0 when it does not exist)."""
+        info = self._info(stream)
+        return 0 if info is None else info[0]
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        """Return the stored event with *event_id*, or ``None``."""
+        row = self.db.conn.execute(f"{_SELECT} WHERE event_id = ?", (event_id,)).fetchone()
+        return None if row is None else _raw(row).decode()
+
+    def read(self, after: int = 0) -> Iterator[StoredEvent]:
+        """Yield stored events with ``seq > after`` in order."""
+        return decode_all(self.read_raw(after))
+
+    def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
+        """Yield raw stored events with ``seq > after`` in order, streaming."""
+        return self._query(f"{_SELECT} WHERE seq > ? ORDER BY seq", (after,))
+
+    def read_stream(self, stream: str) -> Iterator[StoredEvent]:
+        """Yield the events of *stream* in version order."""
+        return decode_all(self._query(f"{_SELECT} WHERE stream = ? ORDER BY version", (stream,)))
+
+    def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
+        """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""
+        if until is None:
+            sql, params = f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,)
+        else:
+            sql = (
+                f"{_SELECT} WHERE subject = ? AND (stated_until IS NULL OR stated_until <= ?) "
+                "ORDER BY seq"
+            )
+            params = (subject, until.until_us)  # type: ignore[assignment]
+        return decode_all(self._query(sql, params))
+
+    def _query(self, sql: str, params: tuple[object, ...]) -> Iterator[RawEvent]:
+        try:
+            cursor = self.db.conn.execute(sql, params)
+            for row in cursor:
+                yield _raw(row)
+        except sqlite3.Error as e:
+            raise _busy(self.path, e) from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+
+def _busy(path: str, error: sqlite3.Error) -> StoreError:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"{path}: another process kept the ledger locked past the busy timeout; try again"
+        )
+    return StoreError(f"{path}: {text}")
+
+
+def _integrity(error: sqlite3.IntegrityError) -> LedgerError:
+    text = str(error)
+    if "event_id" in text:
+        return DuplicateIdError(f"an id is already in the ledger ({text})")
+    if "stream" in text:
+        return ConcurrencyError(f"another writer appended to the same stream first ({text})")
+    return StoreError(text)

@@ -1,0 +1,561 @@
+"""
+Claimed values: a quantity or a label.
+
+Rules of this module:
+
+- A number is an `int` or a `~decimal.Decimal`, never a `float` or a `bool`.
+  Strings are parsed exactly, in plain or exponent notation (``"1.5"``,
+  ``"-3"``, ``"1e3"``). NaN and infinities are refused, and so is any number
+  with more than `MAX_DIGITS` significant digits or a decimal exponent beyond
+  ±30, so a number always stays small enough to compare exactly.
+- An integral number is an `int`: ``Decimal("2.0")`` becomes ``2``, so equal
+  integers have one representation. A fraction keeps the digits it was given:
+  ``Decimal("1.50")`` stays ``Decimal("1.50")``.
+- A `Quantity` is an amount with a `Qualifier` and an optional unit. Only a
+  range has a high end, and it is never below the amount.
+- A `Label` is free text: trimmed and case-folded when compared, kept as given.
+- Each quantity stands for an `Interval` of the numbers it allows
+  (`interval`). Two quantities agree when their units match (case-folded) and
+  their intervals share a number; two labels agree when they are equal after
+  trimming and case-folding; a label never agrees with a quantity.
+- All arithmetic is exact; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+import re
+import unicodedata
+from decimal import Decimal
+from typing import TypeAlias
+
+import attrs
+
+from ledger.errors import InvalidValueError
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "MAX_DIGITS",
+    "Interval",
+    "Label",
+    "Number",
+    "Qualifier",
+    "Quantity",
+    "Value",
+    "agree",
+    "interval",
+    "number",
+]
+
+Number: TypeAlias = int | Decimal
+"""
+An exact number: an `int`, or a `~decimal.Decimal` that is not integral.
+
+.. versionadded:: 0.1.0
+"""
+
+MAX_DIGITS = 30
+"""
+The most significant digits a number may have.
+
+.. versionadded:: 0.1.0
+"""
+
+DEFAULT_TOLERANCE = Decimal("0.10")
+"""
+How far, as a share of its amount, an *approximately* quantity reaches.
+
+.. versionadded:: 0.1.0
+"""
+
+# The largest decimal exponent (in absolute value) a number may have; together
+# with MAX_DIGITS it keeps every number, and every interval end computed from
+# one, a few hundred digits at most.
+_MAX_EXPONENT = 30
+# Plain or exponent notation, ASCII digits only. `Decimal()` alone would also
+# take surrounding blanks, "1_000", non-ASCII digits, NaN and Infinity.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+# Interval ends are sums of products of bounded numbers (see above), so this
+# precision is never reached; Inexact is trapped to prove it.
+_EXACT = decimal.Context(
+    prec=1000,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow, decimal.Underflow],
+)
+_UNIT_MAX = 64
+_LABEL_MAX = 500
+# Control characters and lone surrogates: neither belongs in text a person
+# would read, and surrogates cannot even be encoded as UTF-8.
+_BAD_CATEGORIES = frozenset({"Cc", "Cs"})
+_SHOW_MAX = 40
+# Ints beyond this many bits (about 3000 digits) are refused without being
+# converted, since converting is slow and str() refuses beyond 4300 digits.
+_HUGE_BITS = 10_000
+
+
+def _show(x: object) -> str:
+    """Return a short, safe rendering of *x* for an error message."""
+    if isinstance(x, int) and x.bit_length() > _HUGE_BITS:
+        return f"an integer of {x.bit_length()} bits"
+    text = repr(x) if isinstance(x, str) else str(x)
+    if len(text) > _SHOW_MAX:
+        text = f"{text[: _SHOW_MAX - 3]}..." + ("'" if isinstance(x, str) else "")
+    return text
+
+
+def number(x: object, field: str = "amount") -> Number:
+    """
+    Return *x* as an exact number, or raise.
+
+    Args:
+        x: An `int`, a `~decimal.Decimal`, or a string in plain or exponent
+            notation (``"1.5"``, ``"-3"``, ``"1e3"``).
+        field: The name of the field *x* came from, for the error message.
+
+    Returns:
+        An `int` if *x* is integral, else *x* as a `~decimal.Decimal` with its
+        digits as given.
+
+    Raises:
+        InvalidValueError: If *x* is a `float`, a `bool`, another type, a
+            string that is not a number, NaN, an infinity, or has more than
+            `MAX_DIGITS` significant digits or an exponent beyond ±30.
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(x, bool):
+        raise InvalidValueError(
+            f"{field}: {x} is a bool, not a number; pass a Decimal, an int or a string"
+        )
+    if isinstance(x, float):
+        raise InvalidValueError(
+            f"{field}: float {x!r} is not exact; pass a Decimal, an int or a string such as '1.5'"
+        )
+    if isinstance(x, int):
+        if x.bit_length() > _HUGE_BITS:
+            raise _out_of_range(x, field)
+        d = Decimal(int(x))
+    elif isinstance(x, Decimal):
+        d = x
+    elif isinstance(x, str):
+        if not _NUMBER.fullmatch(x):
+            raise InvalidValueError(
+                f"{field}: {_show(x)} is not a number the ledger accepts; "
+                "write plain or exponent notation such as '1.5', '-3' or '1e3'"
+            )
+        try:
+            d = Decimal(x)
+        except decimal.InvalidOperation:
+            # Only an exponent too large for the decimal module gets here.
+            raise _out_of_range(x, field) from None
+    else:
+        raise InvalidValueError(
+            f"{field}: a {type(x).__name__} is not a number; pass a Decimal, an int or a string"
+        )
+    return _check(d, x, field)
+
+
+def _check(d: Decimal, given: object, field: str) -> Number:
+    """Bound the finite *d* and return it in its one representation."""
+    if not d.is_finite():
+        name = "sNaN" if d.is_snan() else "NaN" if d.is_nan() else "Infinity"
+        sign = "-" if d.is_signed() and d.is_infinite() else ""
+        raise InvalidValueError(f"{field}: {sign}{name} is not a number the ledger accepts")
+    if d.is_zero():
+        return 0
+    coefficient = d.as_tuple().digits
+    integral = d == d.to_integral_value()
+    # Trailing zeros of an integer only place it, so they do not count; in a
+    # fraction they are written on purpose ("1.50") and do.
+    digits = len(_strip_zeros(coefficient) if integral else coefficient)
+    if digits > MAX_DIGITS:
+        raise InvalidValueError(
+            f"{field}: {_show(given)} has {digits} significant digits; "
+            f"the ledger accepts at most {MAX_DIGITS}"
+        )
+    if abs(d.adjusted()) > _MAX_EXPONENT:
+        raise _out_of_range(given, field)
+    if integral:
+        return int(d)
+    return d if type(d) is Decimal else Decimal(d)
+
+
+def _strip_zeros(digits: tuple[int, ...]) -> tuple[int, ...]:
+    end = len(digits)
+    while end > 1 and digits[end - 1] == 0:
+        end -= 1
+    return digits[:end]
+
+
+def _out_of_range(given: object, field: str) -> InvalidValueError:
+    return InvalidValueError(
+        f"{field}: {_show(given)} is out of range; the ledger accepts numbers whose "
+        f"magnitude is 0 or from 1E-{_MAX_EXPONENT} to below 1E+{_MAX_EXPONENT + 1}"
+    )
+
+
+class Qualifier(enum.StrEnum):
+    """
+    How a quantity's amount is meant.
+
+    .. versionadded:: 0.1.0
+    """
+
+    EXACT = "exact"
+    APPROXIMATELY = "approximately"
+    AT_LEAST = "at_least"
+    MORE_THAN = "more_than"
+    AT_MOST = "at_most"
+    FEWER_THAN = "fewer_than"
+    RANGE = "range"
+
+
+def _qualifier(x: object) -> Qualifier:
+    """Return *x* as a `Qualifier`, accepting its string value."""
+    if isinstance(x, str):
+        try:
+            return Qualifier(x)
+        except ValueError:
+            pass
+    choices = ", ".join(q.value for q in Qualifier)
+    raise InvalidValueError(f"qualifier: {_show(x)} is not one of {choices}")
+
+
+def _high(x: object) -> Number | None:
+    """Return the high end of a range, or ``None``."""
+    return None if x is None else number(x, field="value_high")
+
+
+def _text(x: object, field: str, limit: int) -> str:
+    """Return *x* if it is non-blank text of at most *limit* characters, else raise."""
+    if not isinstance(x, str):
+        raise InvalidValueError(f"{field}: must be a string, not {type(x).__name__}")
+    if not x.strip():
+        raise InvalidValueError(f"{field}: must not be empty or blank")
+    if len(x) > limit:
+        raise InvalidValueError(f"{field}: {len(x)} characters is over the limit of {limit}")
+    for ch in x:
+        if unicodedata.category(ch) in _BAD_CATEGORIES:
+            raise InvalidValueError(
+                f"{field}: contains the control character U+{ord(ch):04X}, which is not allowed"
+            )
+    return str(x)
+
+
+def _unit(x: object) -> str | None:
+    """Return the unit trimmed, or ``None``."""
+    if x is None:
+        return None
+    if isinstance(x, str):
+        x = x.strip()
+    return _text(x, "unit", _UNIT_MAX)
+
+
+@attrs.frozen(kw_only=True)
+class Quantity:
+    """
+    A claimed number: an amount, how it is meant, and its unit.
+
+    Attributes:
+        amount: The number claimed; the low end of a range.
+        qualifier: How *amount* is meant; a string value is accepted.
+        high: The high end of a range, given exactly when *qualifier* is
+            `Qualifier.RANGE`, and never below *amount*.
+        unit: What is counted or measured (``"people"``, ``"km2"``), trimmed;
+            ``None`` for a bare count.
+
+    Raises:
+        InvalidValueError: If a field is malformed or the fields do not fit
+            together.
+
+    .. versionadded:: 0.1.0
+    """
+
+    amount: Number = attrs.field(converter=number)
+    qualifier: Qualifier = attrs.field(default=Qualifier.EXACT, converter=_qualifier)
+    high: Number | None = attrs.field(default=None, converter=_high)
+    unit: str | None = attrs.field(default=None, converter=_unit)
+
+    def __attrs_post_init__(self) -> None:
+        """Check that *high* fits *qualifier* and *amount*."""
+        if self.qualifier is Qualifier.RANGE:
+            if self.high is None:
+                raise InvalidValueError("value_high: a range needs a high end")
+            if self.high < self.amount:
+                raise InvalidValueError(
+                    f"value_high: {self.high} is below the low end {self.amount} of the range"
+                )
+        elif self.high is not None:
+            raise InvalidValueError(
+                f"value_high: only a range has a high end, not {self.qualifier.value!r}"
+            )
+
+    @property
+    def low(self) -> Number:
+        """
+        The amount, read as the low end of a range.
+
+        .. versionadded:: 0.1.0
+        """
+        return self.amount
+
+
+def _label_text(x: object) -> str:
+    return _text(x, "label", _LABEL_MAX)
+
+
+@attrs.frozen
+class Label:
+    """
+    A claimed name or category, such as who controls a town.
+
+    Attributes:
+        text: The label as given: not blank, at most 500 characters, no
+            control characters. `agree` compares it trimmed and case-folded.
+
+    Raises:
+        InvalidValueError: If *text* is malformed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    text: str = attrs.field(converter=_label_text)
+
+
+Value: TypeAlias = Quantity | Label
+"""
+A claimed value.
+
+.. versionadded:: 0.1.0
+"""
+
+
+def _bound(x: object, field: str) -> Number | None:
+    """Return *x* if it is ``None`` or a finite exact number, else raise."""
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, int | Decimal):
+        raise InvalidValueError(
+            f"{field}: must be an int, a Decimal or None, not {type(x).__name__}"
+        )
+    if isinstance(x, Decimal) and not x.is_finite():
+        raise InvalidValueError(f"{field}: {x} is not a number the ledger accepts")
+    return x
+
+
+def _closed(x: object, field: str) -> bool:
+    if not isinstance(x, bool):
+        raise InvalidValueError(f"{field}: must be a bool, not {type(x).__name__}")
+    return x
+
+
+def _low(x: object) -> Number | None:
+    return _bound(x, "low")
+
+
+def _high_end(x: object) -> Number | None:
+    return _bound(x, "high")
+
+
+def _low_closed(x: object) -> bool:
+    return _closed(x, "low_closed")
+
+
+def _high_closed(x: object) -> bool:
+    return _closed(x, "high_closed")
+
+
+@attrs.frozen(kw_only=True)
+class Interval:
+    """
+    A non-empty interval of numbers, each end open or closed.
+
+    Attributes:
+        low: The low end; ``None`` for minus infinity.
+        high: The high end; ``None`` for plus infinity.
+        low_closed: Whether *low* itself belongs to the interval; ``False``
+            when *low* is ``None``.
+        high_closed: Whether *high* itself belongs to the interval; ``False``
+            when *high* is ``None``.
+
+    Raises:
+        InvalidValueError: If an end is not a finite number or ``None``, an
+            infinite end is closed, or the interval is empty.
+
+    .. versionadded:: 0.1.0
+    """
+
+    low: Number | None = attrs.field(converter=_low)
+    high: Number | None = attrs.field(converter=_high_end)
+    low_closed: bool = attrs.field(converter=_low_closed)
+    high_closed: bool = attrs.field(converter=_high_closed)
+
+    def __attrs_post_init__(self) -> None:
+        """Refuse closed infinite ends and empty intervals."""
+        if self.low is None and self.low_closed:
+            raise InvalidValueError("low_closed: an infinite low end cannot be closed")
+        if self.high is None and self.high_closed:
+            raise InvalidValueError("high_closed: an infinite high end cannot be closed")
+        if self.low is not None and self.high is not None:
+            if self.low > self.high:
+                raise InvalidValueError(f"high: {self.high} is below the low end {self.low}")
+            if self.low == self.high and not (self.low_closed and self.high_closed):
+                raise InvalidValueError(
+                    f"interval: equal ends {self.low} must both be closed, else it is empty"
+                )
+
+    def contains(self, x: Number) -> bool:
+        """
+        Return whether the number *x* lies in this interval.
+
+        Raises:
+            InvalidValueError: If *x* is not a finite `int` or `~decimal.Decimal`.
+
+        .. versionadded:: 0.1.0
+        """
+        n = _bound(x, "x")
+        if n is None:
+            raise InvalidValueError("x: must be an int or a Decimal, not NoneType")
+        above_low = self.low is None or self.low < n or (self.low_closed and self.low == n)
+        below_high = self.high is None or n < self.high or (self.high_closed and n == self.high)
+        return above_low and below_high
+
+    def intersects(self, other: Interval) -> bool:
+        """
+        Return whether this interval and *other* share at least one number.
+
+        Raises:
+            InvalidValueError: If *other* is not an `Interval`.
+
+        .. versionadded:: 0.1.0
+        """
+        if not isinstance(other, Interval):
+            raise InvalidValueError(f"other: must be an Interval, not {type(other).__name__}")
+        # The overlap runs from the larger low end to the smaller high end; an
+        # end shared by both is in the overlap only if both include it.
+        low, low_closed = _larger_low(self, other)
+        high, high_closed = _smaller_high(self, other)
+        if low is None or high is None:
+            # Both intervals are non-empty, so an overlap open on one side is too.
+            return True
+        return low < high or (low == high and low_closed and high_closed)
+
+
+def _larger_low(a: Interval, b: Interval) -> tuple[Number | None, bool]:
+    if a.low is None or (b.low is not None and b.low > a.low):
+        return b.low, b.low_closed
+    if b.low is None or a.low > b.low:
+        return a.low, a.low_closed
+    return a.low, a.low_closed and b.low_closed
+
+
+def _smaller_high(a: Interval, b: Interval) -> tuple[Number | None, bool]:
+    if a.high is None or (b.high is not None and b.high < a.high):
+        return b.high, b.high_closed
+    if b.high is None or a.high < b.high:
+        return a.high, a.high_closed
+    return a.high, a.high_closed and b.high_closed
+
+
+def _tolerance(tolerance: object) -> Number:
+    """Return *tolerance* if it is a bounded exact number >= 0, else raise."""
+    if isinstance(tolerance, str) or not isinstance(tolerance, int | Decimal):
+        raise InvalidValueError(f"tolerance: must be a Decimal, not {type(tolerance).__name__}")
+    t = number(tolerance, field="tolerance")
+    if t < 0:
+        raise InvalidValueError(f"tolerance: {t} is negative; it must be 0 or more")
+    return t
+
+
+def interval(q: Quantity, tolerance: Decimal = DEFAULT_TOLERANCE) -> Interval:
+    """
+    Return the interval of numbers the quantity *q* allows.
+
+    ``exact n`` is ``[n, n]``; ``approximately n`` is ``[n - t|n|, n + t|n|]``
+    for the tolerance *t*; ``at_least n`` is ``[n, +inf)``; ``more_than n`` is
+    ``(n, +inf)``; ``at_most n`` is ``(-inf, n]``; ``fewer_than n`` is
+    ``(-inf, n)``; a range is ``[amount, high]``. The unit plays no part.
+
+    Args:
+        q: The quantity.
+        tolerance: How far an *approximately* quantity reaches, as a share of
+            its amount; a `~decimal.Decimal` of 0 or more. An `int` is
+            accepted too.
+
+    Returns:
+        The interval, its ends computed exactly.
+
+    Raises:
+        InvalidValueError: If *q* is not a `Quantity` or *tolerance* is not a
+            valid number of 0 or more.
+
+    .. versionadded:: 0.1.0
+    """
+    t = _tolerance(tolerance)
+    if not isinstance(q, Quantity):
+        raise InvalidValueError(f"q: must be a Quantity, not {type(q).__name__}")
+    n = q.amount
+    low: Number | None = n
+    high: Number | None = n
+    match q.qualifier:
+        case Qualifier.EXACT:
+            pass
+        case Qualifier.APPROXIMATELY:
+            reach = _EXACT.multiply(Decimal(t), _EXACT.abs(Decimal(n)))
+            low = _EXACT.subtract(Decimal(n), reach)
+            high = _EXACT.add(Decimal(n), reach)
+        case Qualifier.AT_LEAST | Qualifier.MORE_THAN:
+            high = None
+        case Qualifier.AT_MOST | Qualifier.FEWER_THAN:
+            low = None
+        case Qualifier.RANGE:  # pragma: no branch - the enum is exhausted
+            high = q.high
+    return Interval(
+        low=low,
+        high=high,
+        low_closed=low is not None and q.qualifier is not Qualifier.MORE_THAN,
+        high_closed=high is not None and q.qualifier is not Qualifier.FEWER_THAN,
+    )
+
+
+def agree(a: Value, b: Value, tolerance: Decimal = DEFAULT_TOLERANCE) -> bool:
+    """
+    Return whether two claimed values are compatible.
+
+    Two quantities agree when their units are equal (both ``None``, or equal
+    when case-folded) and their intervals (see `interval`) share a number.
+    Two labels agree when their texts are equal after trimming and
+    case-folding. A label never agrees with a quantity.
+
+    Args:
+        a: One value.
+        b: The other value.
+        tolerance: Passed to `interval` for *approximately* quantities.
+
+    Returns:
+        Whether *a* and *b* agree. The relation is symmetric and reflexive.
+
+    Raises:
+        InvalidValueError: If *a* or *b* is not a value, or *tolerance* is not
+            a valid number of 0 or more.
+
+    .. versionadded:: 0.1.0
+    """
+    _tolerance(tolerance)
+    for name, v in (("a", a), ("b", b)):
+        if not isinstance(v, Quantity | Label):
+            raise InvalidValueError(
+                f"{name}: must be a Quantity or a Label, not {type(v).__name__}"
+            )
+    if isinstance(a, Label) and isinstance(b, Label):
+        return a.text.strip().casefold() == b.text.strip().casefold()
+    if isinstance(a, Quantity) and isinstance(b, Quantity):
+        if _fold(a.unit) != _fold(b.unit):
+            return False
+        return interval(a, tolerance).intersects(interval(b, tolerance))
+    return False
+
+
+def _fold(unit: str | None) -> str | None:
+    return None if unit is None else unit.casefold()
