@@ -19,6 +19,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -51,11 +52,13 @@ __all__ = [
     "converter",
     "decode",
     "dumps",
+    "dumps_exact",
     "encode",
     "envelope_bytes",
     "event_type",
     "index_fields",
     "loads",
+    "loads_exact",
     "structure_value",
     "unstructure_value",
 ]
@@ -373,3 +376,64 @@ def index_fields(data: bytes | str) -> tuple[str | None, str | None]:
         source if isinstance(source, str) else None,
         stated if isinstance(stated, str) else None,
     )
+
+
+def _exact_constant(name: str) -> Any:  # noqa: ANN401 - json's hook signature
+    raise ValidationError(f"{name} is not a number the ledger accepts")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError(f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def loads_exact(text: str) -> JSON:
+    """
+    Parse one JSON document with every number exact.
+
+    Decimal fractions become `Decimal`, never `float`; ``NaN`` and
+    ``Infinity`` are refused, as are duplicate keys. orjson reads floats as
+    binary floats, so the record format goes through the standard library.
+
+    Raises:
+        ValidationError: The text is not valid JSON, or nests too deeply.
+
+    .. versionadded:: 0.1.0
+    """
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_exact_constant,
+            object_pairs_hook=_no_duplicate_keys,
+        )
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"not valid JSON: {e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise ValidationError("not valid JSON: nested too deeply") from None
+    except ValueError as e:  # int() beyond the interpreter's digit limit
+        if isinstance(e, LedgerError):
+            raise
+        raise ValidationError(f"not valid JSON: {e}") from None
+
+
+def _exact_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(type(value).__name__)
+
+
+def dumps_exact(data: JSON, *, indent: bool = False) -> bytes:
+    """
+    Return JSON for data that may hold `Decimal` numbers, written exactly.
+
+    Keys are sorted; with *indent*, the output is indented for people.
+
+    .. versionadded:: 0.1.0
+    """
+    option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(data, default=_exact_default, option=option)

@@ -17,7 +17,8 @@ Rules of this module:
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import attrs
 
@@ -35,6 +36,7 @@ __all__ = [
     "CorrectedValue",
     "EntryCorrected",
     "Event",
+    "apply_correction",
     "check_id",
     "check_subject",
 ]
@@ -136,13 +138,6 @@ def _is_stamp(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> No
         raise ValidationError(f"{attribute.name}: must be a Stamp, not {type(value).__name__}")
 
 
-def _as_of() -> Stamp:
-    return attrs.field(  # type: ignore[no-any-return]
-        default=attrs.Factory(lambda self: self.stated_at, takes_self=True),
-        validator=_is_stamp,
-    )
-
-
 @attrs.frozen(kw_only=True)
 class ClaimAsserted:
     """
@@ -156,7 +151,9 @@ class ClaimAsserted:
     value: Value = attrs.field(validator=_value)
     source: str = attrs.field(validator=_required)
     stated_at: Stamp = attrs.field(validator=_is_stamp)
-    as_of: Stamp = attrs.field(default=attrs.Factory(lambda self: self.stated_at, takes_self=True))
+    as_of: Stamp = attrs.field(
+        default=attrs.Factory(lambda self: self.stated_at, takes_self=True), validator=_is_stamp
+    )
     via: str | None = attrs.field(default=None, validator=_optional)
     citation: str | None = attrs.field(default=None, validator=_optional)
     quote: str | None = attrs.field(default=None, validator=_optional)
@@ -174,7 +171,10 @@ class ClaimRevised:
     claim_id: str = attrs.field(validator=_id)
     value: Value = attrs.field(validator=_value)
     stated_at: Stamp = attrs.field(validator=_is_stamp)
-    as_of: Stamp = attrs.field(default=attrs.Factory(lambda self: self.stated_at, takes_self=True))
+    as_of: Stamp = attrs.field(
+        default=attrs.Factory(lambda self: self.stated_at, takes_self=True), validator=_is_stamp
+    )
+    via: str | None = attrs.field(default=None, validator=_optional)
     note: str | None = attrs.field(default=None, validator=_optional)
     citation: str | None = attrs.field(default=None, validator=_optional)
     quote: str | None = attrs.field(default=None, validator=_optional)
@@ -193,8 +193,10 @@ class ClaimRebutted:
     stated_at: Stamp = attrs.field(validator=_is_stamp)
     counter_claim_id: str | None = attrs.field(default=None, validator=_optional_id)
     reason: str | None = attrs.field(default=None, validator=_optional)
+    via: str | None = attrs.field(default=None, validator=_optional)
     citation: str | None = attrs.field(default=None, validator=_optional)
     quote: str | None = attrs.field(default=None, validator=_optional)
+    note: str | None = attrs.field(default=None, validator=_optional)
 
 
 @attrs.frozen(kw_only=True)
@@ -212,6 +214,7 @@ class ClaimRetracted:
     retracted_id: str = attrs.field(validator=_id)
     source: str = attrs.field(validator=_required)
     stated_at: Stamp = attrs.field(validator=_is_stamp)
+    via: str | None = attrs.field(default=None, validator=_optional)
     note: str | None = attrs.field(default=None, validator=_optional)
     citation: str | None = attrs.field(default=None, validator=_optional)
     quote: str | None = attrs.field(default=None, validator=_optional)
@@ -228,6 +231,7 @@ class ClaimCorroborated:
     claim_id: str = attrs.field(validator=_id)
     source: str = attrs.field(validator=_required)
     stated_at: Stamp = attrs.field(validator=_is_stamp)
+    via: str | None = attrs.field(default=None, validator=_optional)
     citation: str | None = attrs.field(default=None, validator=_optional)
     quote: str | None = attrs.field(default=None, validator=_optional)
     note: str | None = attrs.field(default=None, validator=_optional)
@@ -305,3 +309,28 @@ Event = (
     | EntryCorrected
 )
 """Any event the log holds."""
+
+
+def apply_correction(event: Event, fields: Iterable[tuple[str, CorrectedValue]]) -> Event:
+    """
+    Return *event* as a correction's *fields* say it should have been entered.
+
+    An ``as_of`` that only followed ``stated_at`` (they were equal) follows a
+    corrected ``stated_at`` too, as it would have had it been entered right.
+
+    Raises:
+        ValidationError: A field does not fit the event.
+
+    .. versionadded:: 0.1.0
+    """
+    changes = dict(fields)
+    unknown = changes.keys() - {a.name for a in attrs.fields(type(event))}
+    if unknown:
+        raise ValidationError(
+            f"{', '.join(sorted(unknown))}: not a field of {type(event).__name__}"
+        )
+    as_of = getattr(event, "as_of", None)
+    if "stated_at" in changes and "as_of" not in changes and as_of == event.stated_at:  # type: ignore[union-attr]
+        changes["as_of"] = changes["stated_at"]
+    corrected: Event = attrs.evolve(cast("Any", event), **changes)
+    return corrected

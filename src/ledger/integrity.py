@@ -72,6 +72,10 @@ def verify(raws: Iterable[RawEvent], against: Head | None = None) -> VerifyRepor
     .. versionadded:: 0.1.0
     """
     prev, size = GENESIS_HASH, 0
+    if against is not None and against.size == 0 and against.hash != GENESIS_HASH:
+        return VerifyReport(
+            ok=False, size=0, head=prev, failed_at=0, reason=f"{against} is not an empty log"
+        )
 
     def fail(seq: int, reason: str) -> VerifyReport:
         return VerifyReport(ok=False, size=size, head=prev, failed_at=seq, reason=reason)

@@ -212,6 +212,14 @@ class EventStore(Protocol):
         """
         ...
 
+    def subjects(self, pattern: str | None = None) -> list[str]:
+        """
+        Return the subjects in the log, sorted; with *pattern*, those it matches.
+
+        A pattern is an exact key or a glob (``casualties.*``), matched case-sensitively.
+        """
+        ...
+
     def close(self) -> None:
         """Release the backend's resources."""
         ...

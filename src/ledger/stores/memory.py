@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from fnmatch import fnmatchcase
 
 from ledger.stores._base import (
     GENESIS_HASH,
@@ -104,6 +105,11 @@ class MemoryStore:
             for raw in (self._log[i] for i in list(self._subjects.get(subject, ())))
             if limit is None or raw.stated_until is None or raw.stated_until <= limit
         )
+
+    def subjects(self, pattern: str | None = None) -> list[str]:
+        """Return the subjects in the log, sorted; with *pattern*, those it matches."""
+        found = sorted(self._subjects)
+        return found if pattern is None else [s for s in found if fnmatchcase(s, pattern)]
 
     def close(self) -> None:
         """Do nothing: there is nothing to release."""

@@ -99,13 +99,23 @@ def _raw(row: tuple[Any, ...]) -> RawEvent:
         recorded_at=recorded_at,
         type=type_name,
         schema_version=schema,
-        data=data.encode("utf-8") if isinstance(data, str) else bytes(data),
+        data=_bytes(data),
         source=source,
         stated_at=stated_at,
         stated_until=stated_until,
-        prev_hash=bytes(prev_hash),
-        hash=bytes(hash_),
+        prev_hash=_bytes(prev_hash),
+        hash=_bytes(hash_),
     )
+
+
+def _bytes(value: object) -> bytes:
+    # Columns hold the declared type unless someone edited the file by hand;
+    # any other type must still reach verify() as bytes that fail it.
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return repr(value).encode()
 
 
 class SqliteStore:
@@ -172,6 +182,8 @@ class SqliteStore:
                 raise StoreError(f"{path}: the folder {path.parent} does not exist")
             return
         if path.stat().st_size == 0:
+            if not create:
+                raise NotALedgerError(f"{path}: not a ledger (an empty file)")
             return
         with path.open("rb") as f:
             if f.read(16) != b"SQLite format 3\x00":
@@ -329,29 +341,44 @@ class SqliteStore:
 
     def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
         """Yield raw stored events with ``seq > after`` in order, streaming."""
-        return self._query(f"{_SELECT} WHERE seq > ? ORDER BY seq", (after,))
+        return self._query("seq > ?", (after,), "seq")
 
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
-        return decode_all(self._query(f"{_SELECT} WHERE stream = ? ORDER BY version", (stream,)))
+        return decode_all(self._query("stream = ?", (stream,), "version"))
 
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""
         if until is None:
-            sql, params = f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,)
-        else:
-            sql = (
-                f"{_SELECT} WHERE subject = ? AND (stated_until IS NULL OR stated_until <= ?) "
-                "ORDER BY seq"
-            )
-            params = (subject, until.until_us)  # type: ignore[assignment]
-        return decode_all(self._query(sql, params))
+            return decode_all(self._query("subject = ?", (subject,), "seq"))
+        where = "subject = ? AND (stated_until IS NULL OR stated_until <= ?)"
+        return decode_all(self._query(where, (subject, until.until_us), "seq"))
 
-    def _query(self, sql: str, params: tuple[object, ...]) -> Iterator[RawEvent]:
+    def _query(self, where: str, params: tuple[object, ...], order: str) -> Iterator[RawEvent]:
+        # A read sees the log as it was when the read was made, like the
+        # memory store: rows appended while the caller iterates are not
+        # yielded, so appending inside a read loop terminates.
+        size = self.head().size
+        sql = f"{_SELECT} WHERE {where} AND seq <= ? ORDER BY {order}"
+        return self._rows(sql, (*params, size))
+
+    def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[RawEvent]:
         try:
-            cursor = self.db.conn.execute(sql, params)
-            for row in cursor:
+            for row in self.db.conn.execute(sql, params):
                 yield _raw(row)
+        except sqlite3.Error as e:
+            raise _busy(self.path, e) from None
+
+    def subjects(self, pattern: str | None = None) -> list[str]:
+        """Return the subjects in the log, sorted; with *pattern*, those it matches."""
+        # SQLite's GLOB is case-sensitive like fnmatchcase, but negates a
+        # character class with [^...] where fnmatch writes [!...].
+        sql, params = "SELECT DISTINCT subject FROM events", ()
+        if pattern is not None:
+            glob = pattern.replace("[!", "[^")
+            sql, params = f"{sql} WHERE subject GLOB ?", (glob,)  # type: ignore[assignment]
+        try:
+            return [row[0] for row in self.db.conn.execute(f"{sql} ORDER BY subject", params)]
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 

@@ -1,0 +1,566 @@
+"""
+Commands and the pure decision that turns them into events.
+
+Rules of this module (each broken rule raises a `RuleError` and decides
+nothing, so the ledger stays exactly as it was):
+
+- Ids are unique across the whole log.
+- References must exist: in the ledger, or earlier in the same batch.
+- A revision or retraction comes from the source of what it changes; a
+  rebuttal or corroboration comes from a different source.
+- Nothing follows a retraction except a correction.
+- A revision, rebuttal, corroboration or retraction cannot be stated before
+  the record it changes: its stated interval may not end before that
+  record's begins.
+
+`decide(view, command)` reads only what the `RecordView` tells it about
+existing records, so it is a pure function the shell can call inside or
+outside a transaction, for one command or a whole import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+import attrs
+
+from ledger.errors import DuplicateIdError, RuleError, UnknownReferenceError, ValidationError
+from ledger.events import (
+    ClaimAsserted,
+    ClaimCorroborated,
+    ClaimRebutted,
+    ClaimRetracted,
+    ClaimRevised,
+    CorrectedValue,
+    EntryCorrected,
+    Event,
+    apply_correction,
+)
+from ledger.stores import NewEvent
+from ledger.times import Stamp
+from ledger.values import Value
+
+__all__ = [
+    "AssertClaim",
+    "Command",
+    "CorrectEntry",
+    "CorroborateClaim",
+    "Decision",
+    "RebutClaim",
+    "RecordInfo",
+    "RecordView",
+    "RetractRecord",
+    "ReviseClaim",
+    "StreamFold",
+    "counter_claim_id",
+    "decide",
+]
+
+CORRECTABLE_BY_KIND: Mapping[str, frozenset[str]] = {
+    "claim": frozenset(
+        {"value", "stated_at", "as_of", "source", "via", "citation", "quote", "note"}
+    ),
+    "revision": frozenset({"value", "stated_at", "as_of", "citation", "quote", "note"}),
+    "rebuttal": frozenset({"stated_at", "source", "reason", "citation", "quote"}),
+    "retraction": frozenset({"stated_at", "citation", "quote", "note"}),
+    "corroboration": frozenset({"stated_at", "source", "citation", "quote", "note"}),
+}
+"""Which fields a correction may replace, by the kind of record it corrects."""
+
+KIND_OF: Mapping[type[Event], str] = {
+    ClaimAsserted: "claim",
+    ClaimRevised: "revision",
+    ClaimRebutted: "rebuttal",
+    ClaimRetracted: "retraction",
+    ClaimCorroborated: "corroboration",
+    EntryCorrected: "correction",
+}
+
+
+def counter_claim_id(rebuttal_id: str) -> str:
+    """
+    Return the id given to the counter-claim a rebuttal carries.
+
+    .. versionadded:: 0.1.0
+    """
+    return f"{rebuttal_id}.counter"
+
+
+@attrs.frozen(kw_only=True)
+class AssertClaim:
+    """
+    Record that *source* claimed *value* for *subject*.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    subject: str
+    value: Value
+    source: str
+    stated_at: Stamp
+    as_of: Stamp | None = None
+    via: str | None = None
+    citation: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReviseClaim:
+    """
+    Record that a claim's source restated it with a new value.
+
+    *revises* is the id of the claim, of an earlier revision of it, or of a
+    rebuttal carrying a counter-claim (then the counter-claim is revised).
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    revises: str
+    value: Value
+    stated_at: Stamp
+    as_of: Stamp | None = None
+    source: str | None = None
+    via: str | None = None
+    note: str | None = None
+    citation: str | None = None
+    quote: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RebutClaim:
+    """
+    Record that *source* disputed a claim, optionally with a counter-value.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    rebuts: str
+    source: str
+    stated_at: Stamp
+    counter_value: Value | None = None
+    counter_as_of: Stamp | None = None
+    reason: str | None = None
+    via: str | None = None
+    citation: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RetractRecord:
+    """
+    Record that a source withdrew a claim, a revision or a rebuttal of its own.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    retracts: str
+    stated_at: Stamp
+    source: str | None = None
+    via: str | None = None
+    note: str | None = None
+    citation: str | None = None
+    quote: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CorroborateClaim:
+    """
+    Record that another source confirmed a claim.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    corroborates: str
+    source: str
+    stated_at: Stamp
+    via: str | None = None
+    citation: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CorrectEntry:
+    """
+    Fix the ledger's own transcription of an earlier record.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    corrects: str
+    fields: Mapping[str, CorrectedValue]
+    note: str
+
+
+Command = AssertClaim | ReviseClaim | RebutClaim | RetractRecord | CorroborateClaim | CorrectEntry
+"""Anything a user can ask the ledger to record."""
+
+
+@attrs.frozen(kw_only=True)
+class RecordInfo:
+    """
+    What the rules need to know about one stored record.
+
+    Attributes:
+        id: The record's id.
+        kind: ``claim``, ``revision``, ``rebuttal``, ``retraction``,
+            ``corroboration`` or ``correction``.
+        stream: The claim the record is filed under.
+        event: The record's event, with corrections applied.
+        retracted: Whether the record itself was retracted.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    kind: str
+    stream: str
+    event: Event
+    retracted: bool = False
+
+    @property
+    def source(self) -> str | None:
+        """The record's own source, where it has one."""
+        return getattr(self.event, "source", None)
+
+    @property
+    def stated_at(self) -> Stamp | None:
+        """When the record was stated, where it has a time."""
+        return getattr(self.event, "stated_at", None)
+
+
+@attrs.frozen(kw_only=True)
+class StreamFold:
+    """
+    The records of one claim's stream, folded from its events.
+
+    .. versionadded:: 0.1.0
+    """
+
+    stream: str
+    version: int = 0
+    records: Mapping[str, RecordInfo] = attrs.field(factory=dict)
+
+    @property
+    def claim(self) -> RecordInfo:
+        """The claim that opens the stream."""
+        return self.records[self.stream]
+
+    def apply(self, event_id: str, event: Event) -> StreamFold:
+        """Return the fold with one more event of this stream."""
+        records = dict(self.records)
+        if isinstance(event, ClaimRetracted):
+            target = records[event.retracted_id]
+            records[target.id] = attrs.evolve(target, retracted=True)
+        elif isinstance(event, EntryCorrected):
+            target = records[event.corrected_id]
+            records[target.id] = attrs.evolve(
+                target, event=apply_correction(target.event, event.fields)
+            )
+        records[event_id] = RecordInfo(
+            id=event_id, kind=KIND_OF[type(event)], stream=self.stream, event=event
+        )
+        return StreamFold(stream=self.stream, version=self.version + 1, records=records)
+
+    @classmethod
+    def of(cls, stream: str, events: Iterable[tuple[str, Event]]) -> StreamFold:
+        """Fold a stream's ``(event_id, event)`` pairs in version order."""
+        fold = cls(stream=stream)
+        for event_id, event in events:
+            fold = fold.apply(event_id, event)
+        return fold
+
+
+class RecordView(Protocol):
+    """
+    What `decide` may ask about the ledger.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def stream_of(self, record_id: str) -> StreamFold | None:
+        """Return the folded stream holding *record_id*, or ``None`` if no record has it."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """
+    The events a command decided, and the stream versions they were decided on.
+
+    .. versionadded:: 0.1.0
+    """
+
+    events: tuple[NewEvent, ...]
+    expected: Mapping[str, int]
+
+
+def decide(view: RecordView, command: Command) -> Decision:
+    """
+    Check *command* against the ledger's rules and return its events.
+
+    Args:
+        view: What the ledger holds (and what the batch so far adds).
+        command: The command to decide.
+
+    Returns:
+        The events to append, and the versions of the streams they touch.
+
+    Raises:
+        RuleError: A rule is broken (see the module's rules).
+        DuplicateIdError: An id is taken.
+        UnknownReferenceError: A referenced record does not exist.
+        ValidationError: A field is malformed.
+
+    .. versionadded:: 0.1.0
+    """
+    _fresh(view, command.id, "id")
+    match command:
+        case AssertClaim():
+            return _assert(command)
+        case ReviseClaim():
+            return _revise(view, command)
+        case RebutClaim():
+            return _rebut(view, command)
+        case RetractRecord():
+            return _retract(view, command)
+        case CorroborateClaim():
+            return _corroborate(view, command)
+        case CorrectEntry():
+            return _correct(view, command)
+
+
+def _fresh(view: RecordView, record_id: str, field: str) -> None:
+    if view.stream_of(record_id) is not None:
+        raise DuplicateIdError(f"{field}: {record_id!r} is already in the ledger")
+
+
+def _find(view: RecordView, record_id: str, field: str) -> tuple[StreamFold, RecordInfo]:
+    fold = view.stream_of(record_id)
+    if fold is None:
+        raise UnknownReferenceError(f"{field}: no record {record_id!r} in the ledger")
+    return fold, fold.records[record_id]
+
+
+def _live_claim(fold: StreamFold, field: str) -> RecordInfo:
+    claim = fold.claim
+    if claim.retracted:
+        raise RuleError(
+            f"{field}: claim {claim.id!r} was retracted; nothing follows a retraction "
+            "except a correction"
+        )
+    return claim
+
+
+def _not_before(stated_at: Stamp, target: RecordInfo, field: str) -> None:
+    target_at = target.stated_at
+    if target_at is not None and stated_at.end <= target_at.start:
+        raise RuleError(
+            f"stated_at: {stated_at} is before {target.kind} {target.id!r} "
+            f"(stated {target_at}) that {field} changes"
+        )
+
+
+def _claim_target(view: RecordView, record_id: str, field: str) -> tuple[StreamFold, RecordInfo]:
+    """Resolve a reference that must land on a live claim or one of its revisions."""
+    fold, target = _find(view, record_id, field)
+    if target.kind not in {"claim", "revision"}:
+        raise RuleError(f"{field}: {record_id!r} is a {target.kind}, not a claim or a revision")
+    claim = _live_claim(fold, field)
+    if target.retracted:
+        raise RuleError(
+            f"{field}: {target.kind} {record_id!r} was retracted; nothing follows a retraction "
+            "except a correction"
+        )
+    return fold, claim
+
+
+def _assert(command: AssertClaim) -> Decision:
+    event = ClaimAsserted(
+        claim_id=command.id,
+        subject=command.subject,
+        value=command.value,
+        source=command.source,
+        stated_at=command.stated_at,
+        as_of=command.as_of or command.stated_at,
+        via=command.via,
+        citation=command.citation,
+        quote=command.quote,
+        note=command.note,
+    )
+    return Decision(
+        events=(NewEvent(event_id=command.id, stream=command.id, event=event),),
+        expected={command.id: 0},
+    )
+
+
+def _revise(view: RecordView, command: ReviseClaim) -> Decision:
+    fold, target = _find(view, command.revises, "revises")
+    if target.kind == "rebuttal":
+        counter = getattr(target.event, "counter_claim_id", None)
+        if counter is None:
+            raise RuleError(
+                f"revises: rebuttal {command.revises!r} carries no counter-claim to revise"
+            )
+        fold, target = _find(view, counter, "revises")
+    fold, claim = _claim_target(view, target.id, "revises")
+    if command.source is not None and command.source != claim.source:
+        raise RuleError(
+            f"source: {command.source!r} cannot revise claim {claim.id!r}; only its source "
+            f"{claim.source!r} can"
+        )
+    _not_before(command.stated_at, claim, "the revision")
+    event = ClaimRevised(
+        claim_id=claim.id,
+        value=command.value,
+        stated_at=command.stated_at,
+        as_of=command.as_of or command.stated_at,
+        via=command.via,
+        note=command.note,
+        citation=command.citation,
+        quote=command.quote,
+    )
+    return Decision(
+        events=(NewEvent(event_id=command.id, stream=claim.id, event=event),),
+        expected={claim.id: fold.version},
+    )
+
+
+def _rebut(view: RecordView, command: RebutClaim) -> Decision:
+    fold, claim = _claim_target(view, command.rebuts, "rebuts")
+    if command.source == claim.source:
+        raise RuleError(
+            f"source: {command.source!r} cannot rebut its own claim {claim.id!r}; "
+            "revise or retract it instead"
+        )
+    _not_before(command.stated_at, claim, "the rebuttal")
+    events: list[NewEvent] = []
+    expected = {claim.id: fold.version}
+    counter_id = None
+    if command.counter_value is not None:
+        counter_id = counter_claim_id(command.id)
+        _fresh(view, counter_id, "id")
+        counter = _assert(
+            AssertClaim(
+                id=counter_id,
+                subject=getattr(claim.event, "subject", ""),
+                value=command.counter_value,
+                source=command.source,
+                stated_at=command.stated_at,
+                as_of=command.counter_as_of,
+                via=command.via,
+                citation=command.citation,
+                quote=command.quote,
+            )
+        )
+        events.extend(counter.events)
+        expected.update(counter.expected)
+    rebuttal = ClaimRebutted(
+        claim_id=claim.id,
+        source=command.source,
+        stated_at=command.stated_at,
+        counter_claim_id=counter_id,
+        reason=command.reason,
+        via=command.via,
+        citation=command.citation,
+        quote=command.quote,
+        note=command.note,
+    )
+    events.append(NewEvent(event_id=command.id, stream=claim.id, event=rebuttal))
+    return Decision(events=tuple(events), expected=expected)
+
+
+def _retract(view: RecordView, command: RetractRecord) -> Decision:
+    fold, target = _find(view, command.retracts, "retracts")
+    if target.kind not in {"claim", "revision", "rebuttal"}:
+        raise RuleError(
+            f"retracts: {command.retracts!r} is a {target.kind}; only a claim, a revision "
+            "or a rebuttal can be retracted"
+        )
+    _live_claim(fold, "retracts")
+    if target.retracted:
+        raise RuleError(f"retracts: {target.kind} {target.id!r} was already retracted")
+    owner = target.source if target.kind == "rebuttal" else fold.claim.source
+    if command.source is not None and command.source != owner:
+        raise RuleError(
+            f"source: {command.source!r} cannot retract {target.kind} {target.id!r}; "
+            f"only its source {owner!r} can"
+        )
+    _not_before(command.stated_at, target, "the retraction")
+    event = ClaimRetracted(
+        claim_id=fold.stream,
+        retracted_id=target.id,
+        source=owner or "",
+        stated_at=command.stated_at,
+        via=command.via,
+        note=command.note,
+        citation=command.citation,
+        quote=command.quote,
+    )
+    return Decision(
+        events=(NewEvent(event_id=command.id, stream=fold.stream, event=event),),
+        expected={fold.stream: fold.version},
+    )
+
+
+def _corroborate(view: RecordView, command: CorroborateClaim) -> Decision:
+    fold, claim = _claim_target(view, command.corroborates, "corroborates")
+    if command.source == claim.source:
+        raise RuleError(
+            f"source: {command.source!r} cannot corroborate its own claim {claim.id!r}; "
+            "corroboration comes from another source"
+        )
+    _not_before(command.stated_at, claim, "the corroboration")
+    event = ClaimCorroborated(
+        claim_id=claim.id,
+        source=command.source,
+        stated_at=command.stated_at,
+        via=command.via,
+        citation=command.citation,
+        quote=command.quote,
+        note=command.note,
+    )
+    return Decision(
+        events=(NewEvent(event_id=command.id, stream=claim.id, event=event),),
+        expected={claim.id: fold.version},
+    )
+
+
+def _correct(view: RecordView, command: CorrectEntry) -> Decision:
+    fold, target = _find(view, command.corrects, "corrects")
+    if target.kind == "correction":
+        raise RuleError(
+            f"corrects: {command.corrects!r} is itself a correction; correct the original "
+            "record again instead (the latest correction of a field wins)"
+        )
+    allowed = CORRECTABLE_BY_KIND[target.kind]
+    for name in command.fields:
+        if name not in allowed:
+            raise RuleError(
+                f"{name}: a {target.kind} has no correctable field {name!r} "
+                f"(correctable: {', '.join(sorted(allowed))})"
+            )
+    new_source = command.fields.get("source")
+    if target.kind in {"rebuttal", "corroboration"} and new_source == fold.claim.source:
+        raise RuleError(
+            f"source: a {target.kind} must come from another source than the claim's "
+            f"({new_source!r})"
+        )
+    try:
+        apply_correction(target.event, command.fields.items())
+    except ValidationError as e:
+        raise RuleError(f"the corrected {target.kind} would be invalid: {e}") from None
+    event = EntryCorrected(corrected_id=target.id, fields=dict(command.fields), note=command.note)
+    return Decision(
+        events=(NewEvent(event_id=command.id, stream=fold.stream, event=event),),
+        expected={fold.stream: fold.version},
+    )

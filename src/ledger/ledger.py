@@ -1,0 +1,494 @@
+"""
+The `Ledger`: the one object users hold.
+
+It is the imperative shell around the pure core: it reads what a command
+refers to, lets `ledger.commands.decide` judge it, and appends the decided
+events in one atomic batch with the stream versions they were decided on.
+A concurrent writer that got there first makes the append fail with
+`ConcurrencyError`; the ledger then reads again and decides again, a few
+times, before it gives up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Self, TypeVar
+
+from ledger.commands import (
+    AssertClaim,
+    Command,
+    CorrectEntry,
+    CorroborateClaim,
+    RebutClaim,
+    RetractRecord,
+    ReviseClaim,
+    StreamFold,
+    decide,
+)
+from ledger.errors import ConcurrencyError, UnknownReferenceError, ValidationError
+from ledger.events import CorrectedValue
+from ledger.integrity import VerifyReport, verify
+from ledger.projections import Projection, replay
+from ledger.projections.contested import State, SubjectProjection, summarize
+from ledger.projections.history import Change, history
+from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
+from ledger.times import Stamp, parse_stamp, utc_now
+from ledger.values import Label, Quantity, Value
+
+__all__ = ["Batch", "Ledger", "TimeLike", "ValueLike"]
+
+S = TypeVar("S")
+
+TimeLike = Stamp | str
+"""A time: a `Stamp`, or an ISO 8601 string parsed with `parse_stamp`."""
+
+ValueLike = Value | int | Decimal | str
+"""A value: a `Quantity` or `Label`, or shorthand: a number (exact) or a string (a label)."""
+
+
+def _stamp(value: TimeLike | None) -> Stamp | None:
+    if value is None or isinstance(value, Stamp):
+        return value
+    return parse_stamp(value)
+
+
+def _required_stamp(value: TimeLike, field: str = "stated_at") -> Stamp:
+    stamp = _stamp(value)
+    if stamp is None:
+        raise ValidationError(f"{field}: a time is required")
+    return stamp
+
+
+def _value(value: ValueLike) -> Value:
+    if isinstance(value, Quantity | Label):
+        return value
+    if isinstance(value, str):
+        return Label(value)
+    return Quantity(amount=value)
+
+
+def new_id(kind: str) -> str:
+    """Return a fresh random id for a record of *kind*."""
+    return f"{kind}-{secrets.token_hex(8)}"
+
+
+class _View:
+    """What `decide` sees: the store, plus the batch decided so far."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._folds: dict[str, StreamFold] = {}
+        self._streams: dict[str, str | None] = {}
+
+    def stream_of(self, record_id: str) -> StreamFold | None:
+        if record_id not in self._streams:
+            stored = self._store.get(record_id)
+            self._streams[record_id] = None if stored is None else stored.stream
+        stream = self._streams[record_id]
+        if stream is None:
+            return None
+        if stream not in self._folds:
+            events = ((e.event_id, e.event) for e in self._store.read_stream(stream))
+            self._folds[stream] = StreamFold.of(stream, events)
+            for record in self._folds[stream].records:
+                self._streams[record] = stream
+        return self._folds[stream]
+
+    def add(self, events: Iterable[NewEvent]) -> None:
+        for item in events:
+            fold = self._folds.get(item.stream)
+            if fold is None:
+                fold = self.stream_of(item.stream) or StreamFold(stream=item.stream)
+            self._folds[item.stream] = fold.apply(item.event_id, item.event)
+            self._streams[item.event_id] = item.stream
+
+
+class Batch:
+    """
+    Commands decided one by one, appended together or not at all.
+
+    Get one from `Ledger.batch`. Each `add` decides its command at once
+    (raising if it breaks a rule, with nothing of it kept), seeing the
+    commands added before it.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        """Start an empty batch over *store*."""
+        self._view = _View(store)
+        self.events: list[NewEvent] = []
+        self.expected: dict[str, int] = {}
+
+    def add(self, command: Command) -> tuple[NewEvent, ...]:
+        """Decide *command* against the ledger and the batch so far; return its events."""
+        decision = decide(self._view, command)
+        for stream, version in decision.expected.items():
+            self.expected.setdefault(stream, version)
+        self._view.add(decision.events)
+        self.events.extend(decision.events)
+        return decision.events
+
+    def stream_of(self, record_id: str) -> StreamFold | None:
+        """Return the folded stream holding *record_id*, batch included."""
+        return self._view.stream_of(record_id)
+
+
+class Ledger:
+    """
+    A ledger of contested claims over an event store.
+
+    Open one with `Ledger.open` (an SQLite file) or `Ledger.memory`; use it
+    as a context manager so the store is closed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, store: EventStore, *, retries: int = 5) -> None:
+        """
+        Wrap *store*.
+
+        Args:
+            store: Any `EventStore`.
+            retries: How often a command is decided again after losing an
+                optimistic-concurrency race before `ConcurrencyError` reaches
+                the caller.
+        """
+        self.store = store
+        self.retries = retries
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Self:
+        """
+        Open the SQLite ledger at *path*, creating it unless *create* is false.
+
+        Raises:
+            NotALedgerError: The file is not a ledger, or from a newer version.
+            StoreError: The file is missing and *create* is false.
+        """
+        return cls(SqliteStore(path, create=create, clock=clock))
+
+    @classmethod
+    def memory(cls, *, clock: Callable[[], datetime] = utc_now) -> Self:
+        """Return a ledger that lives in memory only."""
+        return cls(MemoryStore(clock=clock))
+
+    def __enter__(self) -> Self:
+        """Return the ledger itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    # -- commands ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """
+        Decide several commands and append them atomically on leaving the block.
+
+        An error inside the block appends nothing. A lost concurrency race
+        raises `ConcurrencyError`; run the whole block again to retry.
+        """
+        batch = Batch(self.store)
+        yield batch
+        if batch.events:
+            self.store.append(batch.events, batch.expected)
+
+    def execute(self, *commands: Command) -> tuple[StoredEvent, ...]:
+        """
+        Decide and append *commands* atomically; return the stored events.
+
+        A lost optimistic-concurrency race is retried up to ``retries`` times.
+
+        Raises:
+            RuleError: A command breaks a rule; nothing was written.
+            ConcurrencyError: Other writers kept winning the race.
+        """
+        for attempt in range(self.retries + 1):
+            batch = Batch(self.store)
+            for command in commands:
+                batch.add(command)
+            try:
+                return self.store.append(batch.events, batch.expected)
+            except ConcurrencyError:
+                if attempt == self.retries:
+                    raise
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
+    def claim(  # noqa: PLR0913 - one keyword per field of a claim
+        self,
+        subject: str,
+        value: ValueLike,
+        *,
+        source: str,
+        stated_at: TimeLike,
+        id: str | None = None,  # noqa: A002 - the record format's name
+        as_of: TimeLike | None = None,
+        via: str | None = None,
+        citation: str | None = None,
+        quote: str | None = None,
+        note: str | None = None,
+    ) -> tuple[StoredEvent, ...]:
+        """
+        Record that *source* claimed *value* for *subject*.
+
+        Example: ``ledger.claim("control.kherson", "russia", source="Russia",
+        stated_at="2022-03-02")``.
+        """
+        return self.execute(
+            AssertClaim(
+                id=id or new_id("claim"),
+                subject=subject,
+                value=_value(value),
+                source=source,
+                stated_at=_required_stamp(stated_at),
+                as_of=_stamp(as_of),
+                via=via,
+                citation=citation,
+                quote=quote,
+                note=note,
+            )
+        )
+
+    def revise(  # noqa: PLR0913
+        self,
+        revises: str,
+        value: ValueLike,
+        *,
+        stated_at: TimeLike,
+        id: str | None = None,  # noqa: A002
+        as_of: TimeLike | None = None,
+        source: str | None = None,
+        note: str | None = None,
+        citation: str | None = None,
+        quote: str | None = None,
+    ) -> tuple[StoredEvent, ...]:
+        """Record that a claim's source restated it as *value*."""
+        return self.execute(
+            ReviseClaim(
+                id=id or new_id("revision"),
+                revises=revises,
+                value=_value(value),
+                stated_at=_required_stamp(stated_at),
+                as_of=_stamp(as_of),
+                source=source,
+                note=note,
+                citation=citation,
+                quote=quote,
+            )
+        )
+
+    def rebut(  # noqa: PLR0913
+        self,
+        rebuts: str,
+        *,
+        source: str,
+        stated_at: TimeLike,
+        id: str | None = None,  # noqa: A002
+        value: ValueLike | None = None,
+        as_of: TimeLike | None = None,
+        reason: str | None = None,
+        via: str | None = None,
+        citation: str | None = None,
+        quote: str | None = None,
+    ) -> tuple[StoredEvent, ...]:
+        """Record that *source* disputed a claim, with an optional counter-*value*."""
+        return self.execute(
+            RebutClaim(
+                id=id or new_id("rebuttal"),
+                rebuts=rebuts,
+                source=source,
+                stated_at=_required_stamp(stated_at),
+                counter_value=None if value is None else _value(value),
+                counter_as_of=_stamp(as_of),
+                reason=reason,
+                via=via,
+                citation=citation,
+                quote=quote,
+            )
+        )
+
+    def retract(  # noqa: PLR0913
+        self,
+        retracts: str,
+        *,
+        stated_at: TimeLike,
+        id: str | None = None,  # noqa: A002
+        source: str | None = None,
+        note: str | None = None,
+        citation: str | None = None,
+        quote: str | None = None,
+    ) -> tuple[StoredEvent, ...]:
+        """Record that a source withdrew its claim, revision or rebuttal."""
+        return self.execute(
+            RetractRecord(
+                id=id or new_id("retraction"),
+                retracts=retracts,
+                stated_at=_required_stamp(stated_at),
+                source=source,
+                note=note,
+                citation=citation,
+                quote=quote,
+            )
+        )
+
+    def corroborate(  # noqa: PLR0913
+        self,
+        corroborates: str,
+        *,
+        source: str,
+        stated_at: TimeLike,
+        id: str | None = None,  # noqa: A002
+        citation: str | None = None,
+        quote: str | None = None,
+        note: str | None = None,
+    ) -> tuple[StoredEvent, ...]:
+        """Record that another source confirmed a claim."""
+        return self.execute(
+            CorroborateClaim(
+                id=id or new_id("corroboration"),
+                corroborates=corroborates,
+                source=source,
+                stated_at=_required_stamp(stated_at),
+                citation=citation,
+                quote=quote,
+                note=note,
+            )
+        )
+
+    def correct(
+        self,
+        corrects: str,
+        *,
+        note: str,
+        id: str | None = None,  # noqa: A002
+        **fields: CorrectedValue | int | Decimal,
+    ) -> tuple[StoredEvent, ...]:
+        """
+        Fix the ledger's transcription of record *corrects*.
+
+        Fields are passed by name: ``ledger.correct("c1", note="typo",
+        value=Quantity(amount=489))``. Times may be strings; a bare number for
+        ``value`` is an exact quantity.
+        """
+        clean: dict[str, CorrectedValue] = {}
+        for name, given in fields.items():
+            if name == "value" and given is not None and not isinstance(given, Stamp):
+                clean[name] = _value(given)
+            elif name in {"stated_at", "as_of"} and isinstance(given, str):
+                clean[name] = parse_stamp(given)
+            elif isinstance(given, int | Decimal):
+                raise ValidationError(f"{name}: a number only fits the field 'value'")
+            else:
+                clean[name] = given
+        return self.execute(
+            CorrectEntry(id=id or new_id("correction"), corrects=corrects, fields=clean, note=note)
+        )
+
+    # -- queries ----------------------------------------------------------
+
+    def state(
+        self,
+        *,
+        at: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+        valid_at: TimeLike | None = None,
+        subjects: str | None = None,
+    ) -> State:
+        """
+        Return the contested state.
+
+        Args:
+            at: Only what was stated by then (the precision rule of
+                `ledger.times`); default: everything.
+            known_at: Only what the ledger had recorded by then.
+            valid_at: Each source's latest word about that time.
+            subjects: An exact subject key or a glob such as ``casualties.*``.
+        """
+        at_, known_, valid_ = _stamp(at), _stamp(known_at), _stamp(valid_at)
+        states = []
+        for subject in self.store.subjects(subjects):
+            fold = replay(
+                SubjectProjection(subject),
+                self.store.read_subject(subject),
+                at=at_,
+                known_at=known_,
+            )
+            state = summarize(fold, valid_)
+            if state is not None:
+                states.append(state)
+        return State(at=at_, known_at=known_, valid_at=valid_, subjects=tuple(states))
+
+    def history(
+        self,
+        subject_or_id: str,
+        *,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+    ) -> list[Change]:
+        """
+        Return every change to a subject, or to the claim holding a record id.
+
+        Raises:
+            UnknownReferenceError: Neither a subject nor a record id.
+        """
+        if subject_or_id in self.store.subjects(subject_or_id):
+            events: Iterable[StoredEvent] = self.store.read_subject(subject_or_id)
+        else:
+            stored = self.store.get(subject_or_id)
+            if stored is None:
+                raise UnknownReferenceError(
+                    f"{subject_or_id!r} is neither a subject nor a record id in the ledger"
+                )
+            events = self.store.read_stream(stored.stream)
+        return history(events, since=_stamp(since), until=_stamp(until), known_at=_stamp(known_at))
+
+    def replay(
+        self,
+        projection: Projection[S],
+        *,
+        at: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+    ) -> S:
+        """Fold a projection of your own over the whole log, in stated order."""
+        return replay(projection, self.store.read(), at=_stamp(at), known_at=_stamp(known_at))
+
+    def verify(self, against: Head | None = None) -> VerifyReport:
+        """Walk the hash chain; see `ledger.integrity.verify`."""
+        return verify(self.store.read_raw(), against)
+
+    def head(self) -> Head:
+        """Return the log's size and head hash, a checkpoint to publish."""
+        return self.store.head()
+
+    def get(self, record_id: str) -> StoredEvent | None:
+        """Return the stored event with *record_id*, or ``None``."""
+        return self.store.get(record_id)
+
+    def events(self, after: int = 0) -> Iterator[StoredEvent]:
+        """Yield the stored events after sequence number *after*."""
+        return self.store.read(after)
