@@ -6,6 +6,15 @@ an immutable event in an append-only, hash-chained log; the contested state
 can be rebuilt for any moment.
 """
 
+from ledger.commands import (
+    AssertClaim,
+    Command,
+    CorrectEntry,
+    CorroborateClaim,
+    RebutClaim,
+    RetractRecord,
+    ReviseClaim,
+)
 from ledger.errors import (
     ConcurrencyError,
     DuplicateIdError,
@@ -31,6 +40,17 @@ from ledger.events import (
     Event,
 )
 from ledger.integrity import VerifyReport, verify
+from ledger.ledger import Batch, Ledger
+from ledger.projections import Projection, replay, timeline
+from ledger.projections.contested import (
+    ClaimState,
+    Corroboration,
+    Rebuttal,
+    State,
+    SubjectState,
+)
+from ledger.projections.history import Change, FieldCorrection
+from ledger.records import ImportSummary
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
 from ledger.times import Precision, Stamp, parse_stamp
 from ledger.values import Interval, Label, Qualifier, Quantity, Value, agree, interval
@@ -38,34 +58,52 @@ from ledger.values import Interval, Label, Qualifier, Quantity, Value, agree, in
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AssertClaim",
+    "Batch",
+    "Change",
     "ClaimAsserted",
     "ClaimCorroborated",
     "ClaimRebutted",
     "ClaimRetracted",
     "ClaimRevised",
+    "ClaimState",
+    "Command",
     "ConcurrencyError",
+    "CorrectEntry",
+    "CorroborateClaim",
+    "Corroboration",
     "DuplicateIdError",
     "EntryCorrected",
     "Event",
     "EventStore",
+    "FieldCorrection",
     "Head",
+    "ImportSummary",
     "Interval",
     "InvalidSubjectError",
     "InvalidValueError",
     "Label",
+    "Ledger",
     "LedgerError",
     "MemoryStore",
     "NewEvent",
     "NotALedgerError",
     "Precision",
+    "Projection",
     "Qualifier",
     "Quantity",
+    "RebutClaim",
+    "Rebuttal",
     "RecordError",
+    "RetractRecord",
+    "ReviseClaim",
     "RuleError",
     "SqliteStore",
     "Stamp",
+    "State",
     "StoreError",
     "StoredEvent",
+    "SubjectState",
     "TimeFormatError",
     "UnknownEventTypeError",
     "UnknownReferenceError",
@@ -76,5 +114,7 @@ __all__ = [
     "agree",
     "interval",
     "parse_stamp",
+    "replay",
+    "timeline",
     "verify",
 ]

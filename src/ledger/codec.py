@@ -378,7 +378,7 @@ def index_fields(data: bytes | str) -> tuple[str | None, str | None]:
     )
 
 
-def _exact_constant(name: str) -> Any:  # noqa: ANN401 - json's hook signature
+def _exact_constant(name: str) -> Any:
     raise ValidationError(f"{name} is not a number the ledger accepts")
 
 

@@ -17,8 +17,9 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from ledger.commands import (
     AssertClaim,
@@ -37,6 +38,7 @@ from ledger.integrity import VerifyReport, verify
 from ledger.projections import Projection, replay
 from ledger.projections.contested import State, SubjectProjection, summarize
 from ledger.projections.history import Change, history
+from ledger.records import ImportSummary, export_records, import_records
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
 from ledger.times import Stamp, parse_stamp, utc_now
 from ledger.values import Label, Quantity, Value
@@ -282,6 +284,7 @@ class Ledger:
         id: str | None = None,  # noqa: A002
         as_of: TimeLike | None = None,
         source: str | None = None,
+        via: str | None = None,
         note: str | None = None,
         citation: str | None = None,
         quote: str | None = None,
@@ -295,6 +298,7 @@ class Ledger:
                 stated_at=_required_stamp(stated_at),
                 as_of=_stamp(as_of),
                 source=source,
+                via=via,
                 note=note,
                 citation=citation,
                 quote=quote,
@@ -314,6 +318,7 @@ class Ledger:
         via: str | None = None,
         citation: str | None = None,
         quote: str | None = None,
+        note: str | None = None,
     ) -> tuple[StoredEvent, ...]:
         """Record that *source* disputed a claim, with an optional counter-*value*."""
         return self.execute(
@@ -328,6 +333,7 @@ class Ledger:
                 via=via,
                 citation=citation,
                 quote=quote,
+                note=note,
             )
         )
 
@@ -338,6 +344,7 @@ class Ledger:
         stated_at: TimeLike,
         id: str | None = None,  # noqa: A002
         source: str | None = None,
+        via: str | None = None,
         note: str | None = None,
         citation: str | None = None,
         quote: str | None = None,
@@ -349,6 +356,7 @@ class Ledger:
                 retracts=retracts,
                 stated_at=_required_stamp(stated_at),
                 source=source,
+                via=via,
                 note=note,
                 citation=citation,
                 quote=quote,
@@ -362,6 +370,7 @@ class Ledger:
         source: str,
         stated_at: TimeLike,
         id: str | None = None,  # noqa: A002
+        via: str | None = None,
         citation: str | None = None,
         quote: str | None = None,
         note: str | None = None,
@@ -373,6 +382,7 @@ class Ledger:
                 corroborates=corroborates,
                 source=source,
                 stated_at=_required_stamp(stated_at),
+                via=via,
                 citation=citation,
                 quote=quote,
                 note=note,
@@ -476,6 +486,27 @@ class Ledger:
     ) -> S:
         """Fold a projection of your own over the whole log, in stated order."""
         return replay(projection, self.store.read(), at=_stamp(at), known_at=_stamp(known_at))
+
+    def import_records(
+        self, *files: str | os.PathLike[str], progress: Callable[[int], None] | None = None
+    ) -> ImportSummary:
+        """
+        Import records files atomically and idempotently; see `ledger.records`.
+
+        Raises:
+            RecordError: Naming file, line and field; nothing was imported.
+        """
+        for attempt in range(self.retries + 1):
+            try:
+                return import_records(self, [Path(f) for f in files], progress=progress)
+            except ConcurrencyError:
+                if attempt == self.retries:
+                    raise
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
+    def export_records(self) -> Iterator[dict[str, Any]]:
+        """Yield the ledger as record objects that import back to the same state and history."""
+        return export_records(self.store.read(), self.store.get)
 
     def verify(self, against: Head | None = None) -> VerifyReport:
         """Walk the hash chain; see `ledger.integrity.verify`."""

@@ -36,7 +36,6 @@ from ledger.commands import (
     RetractRecord,
     ReviseClaim,
     StreamFold,
-    counter_claim_id,
 )
 from ledger.errors import LedgerError, RecordError, ValidationError
 from ledger.events import (
@@ -51,7 +50,7 @@ from ledger.events import (
 )
 from ledger.stores import StoredEvent
 from ledger.times import Stamp, parse_stamp
-from ledger.values import Label, Quantity, Qualifier, Value
+from ledger.values import Label, Qualifier, Quantity, Value
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -184,7 +183,7 @@ def _time(obj: Mapping[str, Any], name: str) -> Stamp | None:
     return parse_stamp(value)
 
 
-def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:
+def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:  # noqa: C901
     """Build the value from the value fields; *base* fills those a correction leaves out."""
     raw = obj["value"] if "value" in obj else _raw_value(base)
     if isinstance(raw, str):
@@ -251,7 +250,7 @@ def _reason_of(message: str) -> str:
 
 def _get(
     convert: Callable[[Mapping[str, Any], str], Any], obj: Mapping[str, Any], name: str
-) -> Any:  # noqa: ANN401
+) -> Any:
     try:
         return convert(obj, name)
     except _FieldError:
@@ -276,7 +275,7 @@ def record_id(obj: Mapping[str, Any]) -> str:
     return f"{obj['type']}-{digest}"
 
 
-def parse_record(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PLR0911
+def parse_record(obj: Mapping[str, Any], lookup: Lookup) -> Command:
     """
     Turn one record object into the command it stands for.
 
@@ -297,9 +296,9 @@ def parse_record(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C9
         raise ValidationError(f"{e.field}: {e.reason}") from None
 
 
-def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: PLR0911
+def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PLR0912 - a branch per type
     kind = obj.get("type")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:
         shown = kind if isinstance(kind, str) else _json_type(kind)
         raise _FieldError(
             "type", f"{shown!r} is not one of {', '.join(FIELDS)}" if kind else "is required"
@@ -374,7 +373,7 @@ def _correction(obj: Mapping[str, Any], rid: str, lookup: Lookup) -> CorrectEntr
 
 
 def import_records(
-    ledger: Any,  # noqa: ANN401 - a Ledger; typed loosely to keep this module below it
+    ledger: Any,
     files: Iterable[str | Path],
     *,
     progress: Callable[[int], None] | None = None,
@@ -446,8 +445,8 @@ def _located(error: LedgerError, name: str, number: int) -> RecordError:
     )
 
 
-def _same_or_fail(  # noqa: PLR0913
-    ledger: Any,  # noqa: ANN401
+def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message needs
+    ledger: Any,
     stored: StoredEvent,
     command: Command,
     lookup: Lookup,
@@ -479,14 +478,15 @@ def _normal(command: Command, lookup: Lookup) -> Command:
 
     if isinstance(command, ReviseClaim):
         return attrs.evolve(command, revises=claim_of(command.revises), source=None)
+
+    def stream_of(ref: str) -> str:
+        fold = lookup(ref)
+        return ref if fold is None else fold.stream
+
     if isinstance(command, RebutClaim):
-        return attrs.evolve(
-            command,
-            rebuts=lookup(command.rebuts).stream if lookup(command.rebuts) else command.rebuts,
-        )  # type: ignore[union-attr]
+        return attrs.evolve(command, rebuts=stream_of(command.rebuts))
     if isinstance(command, CorroborateClaim):
-        fold = lookup(command.corroborates)
-        return attrs.evolve(command, corroborates=fold.stream if fold else command.corroborates)
+        return attrs.evolve(command, corroborates=stream_of(command.corroborates))
     if isinstance(command, RetractRecord):
         return attrs.evolve(command, source=None)
     if isinstance(command, AssertClaim | ReviseClaim) and command.as_of == command.stated_at:
@@ -497,7 +497,9 @@ def _normal(command: Command, lookup: Lookup) -> Command:
 # -- export -----------------------------------------------------------------
 
 
-def command_of(stored: StoredEvent, get: Callable[[str], StoredEvent | None]) -> Command | None:
+def command_of(  # noqa: C901, PLR0911 - a branch per event type
+    stored: StoredEvent, get: Callable[[str], StoredEvent | None]
+) -> Command | None:
     """
     Return the command that records *stored* (as entered), or ``None`` for a counter-claim.
 

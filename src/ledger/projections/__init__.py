@@ -105,14 +105,14 @@ def timeline(
         event = stored.event
         if stored.event_id in fixes:
             event = apply_correction(event, fixes[stored.event_id])
-            stored = attrs.evolve(stored, event=event)
-        target = _target(stored)
+        step = attrs.evolve(stored, event=event) if event is not stored.event else stored
+        target = _target(step)
         # Unknown targets cannot happen in a ledger the rules built; a log
         # filtered by known_at always holds its targets (they were earlier).
         after = position.get(target, (0, 0)) if target else (0, 0)
         own = event.stated_at.sort_key if not isinstance(event, EntryCorrected) else after
         position[stored.event_id] = max(own, after)
-        ordered.append((position[stored.event_id], stored.seq, stored))
+        ordered.append((position[stored.event_id], stored.seq, step))
     if at is not None:
         limit = at.until_us
         ordered = [item for item in ordered if item[0][0] <= limit]

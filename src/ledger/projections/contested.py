@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from decimal import Decimal
 
 import attrs
 
@@ -140,7 +141,7 @@ class SubjectProjection:
         """Return the fold of a subject nobody has claimed anything about."""
         return SubjectFold(subject=self.subject)
 
-    def apply(self, state: SubjectFold, stored: StoredEvent) -> SubjectFold:  # noqa: PLR0911
+    def apply(self, state: SubjectFold, stored: StoredEvent) -> SubjectFold:
         """Return *state* after *stored* (one branch per event type)."""
         event = stored.event
         match event:
@@ -387,7 +388,7 @@ def _subject_status(live: list[ClaimState]) -> str:
     disagree = any(not agree(a.value, b.value) for a, b in itertools.combinations(live, 2))
     if disputed or disagree:
         return "contested"
-    if len({c.source for c in live}) >= 2:  # noqa: PLR2004
+    if len({c.source for c in live}) >= 2:
         return "agreed"
     return "single_source"
 
@@ -400,4 +401,11 @@ def _spread(live: list[ClaimState], *, low: bool) -> Number | None:
     if any(v is None for v in values):
         return None
     bounded = [v for v in values if v is not None]
-    return min(bounded) if low else max(bounded)
+    return _tidy(min(bounded) if low else max(bounded))
+
+
+def _tidy(n: Number) -> Number:
+    # Tolerance arithmetic leaves trailing zeros (498 * 0.9 = 448.20).
+    if isinstance(n, Decimal):
+        return int(n) if n == n.to_integral_value() else n.normalize()
+    return n

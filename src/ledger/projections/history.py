@@ -56,8 +56,11 @@ class Change:
         claim_id: The claim it concerns.
         subject: The claim's subject.
         source: Who said it (``None`` for a correction: the ledger did).
-        previous: The claim's value before this change, if it had one.
-        value: The claim's value after it (for a rebuttal: its counter-value).
+        previous: The claim's value before this change, if it had one (for a
+            rebuttal or corroboration: the value it disputed or confirmed).
+        value: The claim's value after it; ``None`` for a rebuttal or a
+            corroboration, which change no value (a counter-value is a claim
+            of its own and has its own entry).
         as_of: The time the value describes, where there is one.
         stated_at: When it was said (for a correction: when the corrected
             record was, as corrected).
@@ -195,7 +198,7 @@ def _entry(
             return Change(
                 kind="rebuttal",
                 source=event.source,
-                value=previous,
+                value=None,
                 as_of=None,
                 stated_at=event.stated_at,
                 citation=event.citation,
@@ -219,7 +222,7 @@ def _entry(
             return Change(
                 kind="corroboration",
                 source=event.source,
-                value=previous,
+                value=None,
                 as_of=None,
                 stated_at=event.stated_at,
                 citation=event.citation,
