@@ -252,6 +252,17 @@ def _unit(x: object) -> str | None:
     return _text(x, "unit", _UNIT_MAX)
 
 
+_PREFIX = {
+    Qualifier.EXACT: "",
+    Qualifier.APPROXIMATELY: "~",
+    Qualifier.AT_LEAST: "\u2265",
+    Qualifier.MORE_THAN: ">",
+    Qualifier.AT_MOST: "\u2264",
+    Qualifier.FEWER_THAN: "<",
+    Qualifier.RANGE: "",
+}
+
+
 @attrs.frozen(kw_only=True)
 class Quantity:
     """
@@ -300,6 +311,18 @@ class Quantity:
         """
         return self.amount
 
+    def __str__(self) -> str:
+        """
+        Return the quantity as a person would write it: ``~498 people``, ``>7000``.
+
+        .. versionadded:: 0.1.0
+        """
+        prefix = _PREFIX[self.qualifier]
+        text = f"{prefix}{self.amount}"
+        if self.qualifier is Qualifier.RANGE:
+            text = f"{self.amount}\u2013{self.high}"
+        return f"{text} {self.unit}" if self.unit else text
+
 
 def _label_text(x: object) -> str:
     return _text(x, "label", _LABEL_MAX)
@@ -321,6 +344,10 @@ class Label:
     """
 
     text: str = attrs.field(converter=_label_text)
+
+    def __str__(self) -> str:
+        """Return the label's text."""
+        return self.text
 
 
 Value: TypeAlias = Quantity | Label
