@@ -671,12 +671,12 @@ def test_a_held_write_lock_times_out_cleanly(ledger_path):
 
 
 def test_indexes_exist(ledger_path):
-    """The file has unique indexes on (stream, version) and event_id, and one on (subject, seq)."""
+    """The file has unique indexes on (stream, version) and event_id, and one on (subject, stated_until)."""
     indexes = sqlite_utils.Database(ledger_path)["events"].indexes
     found = {(tuple(i.columns), bool(i.unique)) for i in indexes}
     assert (("stream", "version"), True) in found
     assert (("event_id",), True) in found
-    assert (("subject", "seq"), False) in found
+    assert (("subject", "stated_until"), False) in found
 
 
 def test_the_file_identifies_itself(ledger_path):

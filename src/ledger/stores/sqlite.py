@@ -253,7 +253,7 @@ class SqliteStore:
             events = db["events"]
             events.create_index(["event_id"], unique=True)  # type: ignore[union-attr]
             events.create_index(["stream", "version"], unique=True)  # type: ignore[union-attr]
-            events.create_index(["subject", "seq"])  # type: ignore[union-attr]
+            events.create_index(["subject", "stated_until"])  # type: ignore[union-attr]
             db["ledger_meta"].insert_all(  # type: ignore[union-attr]
                 [
                     {"key": "format", "value": "ledger"},
