@@ -384,7 +384,8 @@ def import_records(
     Args:
         ledger: The `ledger.Ledger` to import into.
         files: Paths of records files, imported in order as one batch.
-        progress: Called with the number of bytes read after each line.
+        progress: Called after each record with the bytes read so far, all
+            files counted.
 
     Returns:
         Counts of what was read, imported and skipped.
@@ -396,6 +397,7 @@ def import_records(
     .. versionadded:: 0.1.0
     """
     records = imported = skipped = events = 0
+    done = 0  # bytes of the files before the current one
     with ledger.batch() as batch:
         pending: dict[str, dict[str, Any]] = {}
         for path in files:
@@ -407,7 +409,7 @@ def import_records(
             with handle:
                 for number, obj in read_lines(handle, name):
                     if progress is not None:
-                        progress(handle.tell())
+                        progress(done + handle.tell())
                     records += 1
                     try:
                         command = parse_record(obj, batch.stream_of)
@@ -428,6 +430,7 @@ def import_records(
                     pending[command.id] = obj
                     imported += 1
                     events += len(added)
+                done += handle.tell()
     return ImportSummary(
         records=records,
         imported=imported,

@@ -117,6 +117,7 @@ def history(
     events = list(events)
     originals: dict[str, Event] = {e.event_id: e.event for e in events}
     subjects = {e.stream: e.subject for e in events}
+    sources: dict[str, str] = {}
     versions: dict[str, list[tuple[str, Value]]] = {}
     retracted: set[str] = set()
     changes: list[Change] = []
@@ -125,7 +126,11 @@ def history(
         event = stored.event
         claim_id = stored.stream
         previous = _current(versions.get(claim_id, []), retracted)
+        if isinstance(event, ClaimAsserted):
+            sources[claim_id] = event.source
         entry = _entry(stored, event, previous, subjects[claim_id], originals)
+        if isinstance(event, ClaimRevised):
+            entry = attrs.evolve(entry, source=sources.get(claim_id))
         if isinstance(event, ClaimAsserted | ClaimRevised):
             versions.setdefault(claim_id, []).append((stored.event_id, event.value))
         elif isinstance(event, ClaimRetracted):
