@@ -162,3 +162,648 @@ def events(draw: st.DrawFn) -> Event:
         fields={name: draw(replacements[name]) for name in chosen},
         note="transcription fix",
     )
+
+
+# -- whole ledgers, for the records round trip (tests/test_records.py) ------
+
+from ledger import Ledger  # noqa: E402 - appended section; the import block above is shared
+
+_START = datetime(2022, 2, 24)  # noqa: DTZ001 - hypothesis wants naive bounds
+_END = datetime(2022, 6, 30)  # noqa: DTZ001
+
+CORRECTABLE_IN_RECORDS = {
+    # What a records file can correct, by kind (docs/records.md), except `note`:
+    # in a correction record, `note` is the correction's own reason.
+    "claim": ("value", "stated_at", "as_of", "source", "via", "citation", "quote"),
+    "revision": ("value", "stated_at", "as_of", "citation", "quote"),
+    "rebuttal": ("stated_at", "source", "reason", "citation", "quote"),
+    "retraction": ("stated_at", "citation", "quote"),
+    "corroboration": ("stated_at", "source", "citation", "quote"),
+}
+
+
+class _BuiltLedger(Ledger):
+    """A ledger that shows the calls that built it when Hypothesis prints it."""
+
+    calls: list[str]
+
+    def __repr__(self) -> str:
+        return "record_ledgers(\n  " + "\n  ".join(self.calls) + "\n)"
+
+
+@st.composite
+def record_ledgers(draw: st.DrawFn, max_steps: int = 14) -> Ledger:  # noqa: C901, PLR0912, PLR0915
+    """
+    A memory ledger built through the `Ledger` API, valid by construction.
+
+    It holds claims with every qualifier and labels, revisions (some through a
+    rebuttal's id, of its counter-claim), rebuttals with and without a counter
+    value, retractions of claims, revisions and rebuttals, corroborations, and
+    corrections of every field a records file can correct. Stated times never
+    go back, and a corrected time is never later than the present step, so no
+    record is stated before what it changes.
+    """
+    ledger = _BuiltLedger.memory()
+    ledger.calls = []
+    steps = draw(st.integers(min_value=1, max_value=max_steps))
+    moments = sorted(
+        draw(
+            st.lists(
+                st.datetimes(min_value=_START, max_value=_END, timezones=st.just(UTC)),
+                min_size=steps,
+                max_size=steps,
+            )
+        )
+    )
+    source_of: dict[str, str] = {}  # claim id (counter-claims too) -> its source, as corrected
+    retracted: set[str] = set()  # retracted claims, revisions and rebuttals
+    claim_of: dict[str, str] = {}  # every record id -> the claim whose stream holds it
+    kind_of: dict[str, str] = {}  # every record id but corrections -> its kind
+    rebutter: dict[str, str] = {}  # rebuttal id -> its source, as corrected
+    counter_of: dict[str, str] = {}  # rebuttal id -> its counter-claim id
+
+    def stamp_at(when: datetime) -> Stamp:
+        return Stamp.from_datetime(when, draw(st.sampled_from(list(Precision))))
+
+    def no_later_than(when: datetime) -> Stamp:
+        naive = when.replace(tzinfo=None)
+        return stamp_at(
+            draw(st.datetimes(min_value=_START, max_value=naive, timezones=st.just(UTC)))
+        )
+
+    def other_source(than: str) -> str:
+        return draw(st.sampled_from([s for s in SOURCES if s != than]))
+
+    def call(name: str, *args: object, **kwargs: object) -> None:
+        shown = [*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())]
+        ledger.calls.append(f"{name}({', '.join(shown)})")
+        getattr(ledger, name)(*args, **kwargs)
+
+    for number, moment in enumerate(moments, start=1):
+        live = [c for c in source_of if c not in retracted]
+        targets = live + [
+            r
+            for r, k in kind_of.items()
+            if k == "revision" and r not in retracted and claim_of[r] not in retracted
+        ]
+        revisable = targets + [b for b, c in counter_of.items() if c not in retracted]
+        retractable = targets + [
+            b for b in rebutter if b not in retracted and claim_of[b] not in retracted
+        ]
+        options = ["claim"]
+        options += ["revision", "rebuttal", "corroboration"] if targets else []
+        options += ["retraction"] if retractable else []
+        options += ["correction"] if kind_of else []
+        kind = draw(st.sampled_from(options))
+        rid = f"{kind}-{number}"
+        stated = stamp_at(moment)
+        common = {"citation": draw(texts), "quote": draw(texts)}
+        if kind == "claim":
+            source = draw(st.sampled_from(SOURCES))
+            call(
+                "claim",
+                draw(st.sampled_from(SUBJECTS)),
+                draw(claim_values()),
+                source=source,
+                stated_at=stated,
+                id=rid,
+                as_of=draw(st.none() | stamps()),
+                via=draw(texts),
+                note=draw(texts),
+                **common,
+            )
+            source_of[rid] = source
+            claim_of[rid] = rid
+        elif kind == "revision":
+            target = draw(st.sampled_from(revisable))
+            claim = counter_of.get(target) or claim_of[target]
+            call(
+                "revise",
+                target,
+                draw(claim_values()),
+                stated_at=stated,
+                id=rid,
+                as_of=draw(st.none() | stamps()),
+                source=draw(st.sampled_from([None, source_of[claim]])),
+                via=draw(texts),
+                note=draw(texts),
+                **common,
+            )
+            claim_of[rid] = claim
+        elif kind == "corroboration":
+            target = draw(st.sampled_from(targets))
+            claim = claim_of[target]
+            source = other_source(source_of[claim])
+            call("corroborate", target, source=source, stated_at=stated, id=rid, **common)
+            claim_of[rid] = claim
+        elif kind == "rebuttal":
+            target = draw(st.sampled_from(targets))
+            claim = claim_of[target]
+            source = other_source(source_of[claim])
+            value = draw(st.none() | claim_values())
+            call(
+                "rebut",
+                target,
+                source=source,
+                stated_at=stated,
+                id=rid,
+                value=value,
+                as_of=None if value is None else draw(st.none() | stamps()),
+                reason=draw(texts),
+                via=draw(texts),
+                note=draw(texts),
+                **common,
+            )
+            claim_of[rid] = claim
+            rebutter[rid] = source
+            if value is not None:
+                counter = f"{rid}.counter"
+                counter_of[rid] = counter
+                source_of[counter] = source
+                claim_of[counter] = counter
+                kind_of[counter] = "claim"
+        elif kind == "retraction":
+            target = draw(st.sampled_from(retractable))
+            owner = rebutter.get(target) or source_of[claim_of[target]]
+            call(
+                "retract",
+                target,
+                stated_at=stated,
+                id=rid,
+                source=draw(st.sampled_from([None, owner])),
+                via=draw(texts),
+                note=draw(texts),
+                **common,
+            )
+            retracted.add(target)
+            claim_of[rid] = claim_of[target]
+        else:
+            target = draw(st.sampled_from(sorted(kind_of)))
+            names = draw(
+                st.lists(
+                    st.sampled_from(CORRECTABLE_IN_RECORDS[kind_of[target]]),
+                    min_size=1,
+                    max_size=3,
+                    unique=True,
+                )
+            )
+            fields: dict[str, object] = {}
+            for name in names:
+                if name == "value":
+                    fields[name] = draw(claim_values())
+                elif name in {"stated_at", "as_of"}:
+                    fields[name] = no_later_than(moment)
+                elif name == "source" and target in source_of:
+                    fields[name] = source_of[target] = draw(st.sampled_from(SOURCES))
+                elif name == "source":
+                    # A rebuttal or corroboration stays another source than the claim's.
+                    fields[name] = other_source(source_of[claim_of[target]])
+                    if target in rebutter:
+                        rebutter[target] = fields[name]
+                else:
+                    fields[name] = draw(texts)
+            call("correct", target, note=draw(texts.filter(bool)), id=rid, **fields)
+        if kind != "correction":
+            kind_of[rid] = kind
+    return ledger
+
+
+# -- random valid ledgers -------------------------------------------------------
+#
+# `ledger_commands()` draws whole ledgers as lists of commands that obey every
+# rule of `ledger.commands` by construction. Stated times are distinct (no two
+# records share a `Stamp.sort_key`, except a counter-claim and its rebuttal,
+# which one command makes together) and every dependent record is stated
+# strictly after its target, under every correction of either, so replay
+# never has to move a record after its target and never breaks a tie by
+# sequence number.
+
+# Appended section: the import block at the top is shared, so it stays as it is.
+import functools  # noqa: E402
+import itertools  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from ledger.commands import (  # noqa: E402
+    AssertClaim,
+    Command,
+    CorrectEntry,
+    CorroborateClaim,
+    RebutClaim,
+    RetractRecord,
+    ReviseClaim,
+)
+from ledger.events import CorrectedValue  # noqa: E402
+
+LEDGER_SUBJECTS = (
+    "casualties.civilians.killed",
+    "casualties.russia.military.killed",
+    "control.kherson",
+)
+LEDGER_SOURCES = SOURCES[:4]
+LEDGER_EPOCH = datetime(2022, 3, 1, tzinfo=UTC)
+_DAY = 24 * 60
+
+
+def stamp_at(minute: int, precision: Precision = Precision.MINUTE) -> Stamp:
+    """Return the stamp of *precision* holding *minute* minutes after 2022-03-01."""
+    return Stamp.from_datetime(LEDGER_EPOCH + timedelta(minutes=minute), precision)
+
+
+def _minute_of(stamp: Stamp) -> int:
+    return (stamp.start - LEDGER_EPOCH) // timedelta(minutes=1)
+
+
+def cutoffs() -> st.SearchStrategy[Stamp]:
+    """Day or minute stamps across the weeks `ledger_commands` states things in."""
+    return st.builds(
+        stamp_at,
+        st.integers(min_value=-_DAY, max_value=30 * _DAY),
+        st.sampled_from([Precision.MINUTE, Precision.DAY]),
+    )
+
+
+def ledger_values(subject: str) -> st.SearchStrategy[Value]:
+    """Labels for control subjects, quantities near 100 for counts; many agree."""
+    if subject.startswith("control."):
+        return st.sampled_from(["russia", "ukraine", "Russia "]).map(Label)
+    exact = st.integers(min_value=90, max_value=110).map(lambda n: Quantity(amount=n))
+    loose = st.builds(
+        Quantity,
+        amount=st.integers(min_value=90, max_value=110),
+        qualifier=st.sampled_from(
+            [Qualifier.APPROXIMATELY, Qualifier.MORE_THAN, Qualifier.AT_LEAST, Qualifier.AT_MOST]
+        ),
+    )
+    ranges = st.builds(
+        lambda low, width: Quantity(amount=low, qualifier=Qualifier.RANGE, high=low + width),
+        st.integers(min_value=80, max_value=110),
+        st.integers(min_value=0, max_value=20),
+    )
+    return st.one_of(exact, loose, ranges)
+
+
+class _Record:
+    """What the generator tracks about one record."""
+
+    def __init__(  # noqa: PLR0913 - one keyword per tracked fact
+        self,
+        *,
+        kind: str,
+        stream: str,
+        source: str,
+        stated_at: Stamp,
+        after: str | None = None,
+        movable: bool = True,
+        counter: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.stream = stream
+        self.source = source
+        self.times = [stated_at]  # every stated_at it has had, corrections included
+        self.after = after  # the record it must be replayed after
+        self.movable = movable  # whether a correction may move its stated_at
+        self.counter = counter
+        self.retracted = False
+
+
+class _Draft:
+    """The ledger drawn so far."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, _Record] = {}
+        self.subjects: dict[str, str] = {}  # claim id -> subject
+        self.used: set[tuple[int, int]] = set()
+        self.commands: list[Command] = []
+
+    def live_claim(self, stream: str) -> bool:
+        return not self.records[stream].retracted
+
+    def claims_and_revisions(self) -> list[str]:
+        return [
+            rid
+            for rid, rec in self.records.items()
+            if rec.kind in {"claim", "revision"}
+            and not rec.retracted
+            and self.live_claim(rec.stream)
+        ]
+
+    def latest(self, rid: str) -> Stamp:
+        return max(self.records[rid].times)
+
+    def dependents_floor(self, rid: str) -> Stamp | None:
+        times = [min(r.times) for r in self.records.values() if r.after == rid]
+        return min(times) if times else None
+
+    def add(self, rid: str, record: _Record) -> None:
+        self.records[rid] = record
+        self.used.add(record.times[0].sort_key)
+
+
+def _time(
+    draw: st.DrawFn, draft: _Draft, lower: Stamp | None, upper: Stamp | None = None
+) -> Stamp | None:
+    """Draw an unused stated time strictly between *lower* and *upper* (by sort key)."""
+    precision = draw(st.sampled_from([Precision.MINUTE, Precision.MINUTE, Precision.DAY]))
+    low = 0 if lower is None else _minute_of(lower)
+    high = low + 3 * _DAY if upper is None else _minute_of(upper) + 1
+    start = draw(st.integers(min_value=low, max_value=high))
+    for minute in itertools.chain(range(start, high + 1), range(low, start)):
+        stamp = stamp_at(minute, precision)
+        if (
+            (lower is None or stamp.sort_key > lower.sort_key)
+            and (upper is None or stamp.sort_key < upper.sort_key)
+            and stamp.sort_key not in draft.used
+        ):
+            return stamp
+    return None
+
+
+def _as_of(draw: st.DrawFn, stated: Stamp) -> Stamp | None:
+    if draw(st.booleans()):
+        return None
+    back = draw(st.integers(min_value=0, max_value=5 * _DAY))
+    return stamp_at(_minute_of(stated) - back, draw(st.sampled_from(list(Precision)[2:4])))
+
+
+def _claim(draw: st.DrawFn, draft: _Draft, n: int) -> None:
+    rid, subject = f"c{n}", draw(st.sampled_from(LEDGER_SUBJECTS))
+    source = draw(st.sampled_from(LEDGER_SOURCES))
+    stated = _time(draw, draft, None)
+    assert stated is not None  # without an upper bound, a time is always found
+    draft.subjects[rid] = subject
+    draft.add(rid, _Record(kind="claim", stream=rid, source=source, stated_at=stated))
+    draft.commands.append(
+        AssertClaim(
+            id=rid,
+            subject=subject,
+            value=draw(ledger_values(subject)),
+            source=source,
+            stated_at=stated,
+            as_of=_as_of(draw, stated),
+        )
+    )
+
+
+def _revise(draw: st.DrawFn, draft: _Draft, n: int) -> None:
+    targets = draft.claims_and_revisions() + [
+        rid
+        for rid, rec in draft.records.items()
+        if rec.counter is not None and not rec.retracted and draft.live_claim(rec.counter)
+    ]
+    if not targets:
+        return
+    target = draw(st.sampled_from(targets))
+    record = draft.records[target]
+    stream = record.counter or record.stream
+    claim = draft.records[stream]
+    stated = _time(draw, draft, draft.latest(stream))
+    assert stated is not None
+    rid = f"r{n}"
+    draft.add(
+        rid,
+        _Record(
+            kind="revision", stream=stream, source=claim.source, stated_at=stated, after=stream
+        ),
+    )
+    draft.commands.append(
+        ReviseClaim(
+            id=rid,
+            revises=target,
+            value=draw(ledger_values(draft.subjects[stream])),
+            stated_at=stated,
+            as_of=_as_of(draw, stated),
+            source=draw(st.sampled_from([None, claim.source])),
+        )
+    )
+
+
+def _rebut_or_corroborate(draw: st.DrawFn, draft: _Draft, n: int, *, rebut: bool) -> None:
+    targets = draft.claims_and_revisions()
+    if not targets:
+        return
+    target = draw(st.sampled_from(targets))
+    stream = draft.records[target].stream
+    others = [s for s in LEDGER_SOURCES if s != draft.records[stream].source]
+    source = draw(st.sampled_from(others))
+    stated = _time(draw, draft, draft.latest(stream))
+    assert stated is not None
+    if not rebut:
+        rid = f"k{n}"
+        draft.add(
+            rid,
+            _Record(
+                kind="corroboration", stream=stream, source=source, stated_at=stated, after=stream
+            ),
+        )
+        draft.commands.append(
+            CorroborateClaim(id=rid, corroborates=target, source=source, stated_at=stated)
+        )
+        return
+    rid = f"b{n}"
+    value = draw(st.none() | ledger_values(draft.subjects[stream]))
+    counter = None if value is None else f"{rid}.counter"
+    draft.add(
+        rid,
+        _Record(
+            kind="rebuttal",
+            stream=stream,
+            source=source,
+            stated_at=stated,
+            after=stream,
+            movable=counter is None,
+            counter=counter,
+        ),
+    )
+    if counter is not None:
+        draft.subjects[counter] = draft.subjects[stream]
+        draft.records[counter] = _Record(
+            kind="claim", stream=counter, source=source, stated_at=stated, movable=False
+        )
+    draft.commands.append(
+        RebutClaim(
+            id=rid,
+            rebuts=target,
+            source=source,
+            stated_at=stated,
+            counter_value=value,
+            counter_as_of=None if value is None else _as_of(draw, stated),
+            reason=draw(st.none() | st.just("disputed")),
+        )
+    )
+
+
+def _retract(draw: st.DrawFn, draft: _Draft, n: int) -> None:
+    targets = [
+        rid
+        for rid, rec in draft.records.items()
+        if rec.kind in {"claim", "revision", "rebuttal"}
+        and not rec.retracted
+        and draft.live_claim(rec.stream)
+    ]
+    if not targets:
+        return
+    target = draw(st.sampled_from(targets))
+    record = draft.records[target]
+    owner = record.source if record.kind == "rebuttal" else draft.records[record.stream].source
+    stated = _time(draw, draft, draft.latest(target))
+    assert stated is not None
+    rid = f"x{n}"
+    draft.add(
+        rid,
+        _Record(
+            kind="retraction", stream=record.stream, source=owner, stated_at=stated, after=target
+        ),
+    )
+    record.retracted = True
+    draft.commands.append(
+        RetractRecord(
+            id=rid,
+            retracts=target,
+            stated_at=stated,
+            source=draw(st.sampled_from([None, owner])),
+        )
+    )
+
+
+def _correct(draw: st.DrawFn, draft: _Draft, n: int) -> None:
+    targets = [rid for rid, rec in draft.records.items() if rec.kind != "correction"]
+    target = draw(st.sampled_from(targets))
+    record = draft.records[target]
+    choices = ["citation", "stated_at"] if record.movable else ["citation"]
+    if record.kind in {"claim", "revision"}:
+        choices.append("value")
+    fields: dict[str, CorrectedValue] = {}
+    for name in draw(st.lists(st.sampled_from(choices), min_size=1, unique=True)):
+        if name == "value":
+            fields[name] = draw(ledger_values(draft.subjects[record.stream]))
+        elif name == "citation":
+            fields[name] = draw(st.sampled_from(["https://example.org/a", "wire report"]))
+        else:
+            lower = None if record.after is None else draft.latest(record.after)
+            moved = _time(draw, draft, lower, draft.dependents_floor(target))
+            if moved is not None:
+                fields[name] = moved
+                record.times.append(moved)
+                draft.used.add(moved.sort_key)
+    if not fields:
+        fields["citation"] = "wire report"
+    rid = f"f{n}"
+    draft.records[rid] = _Record(
+        kind="correction", stream=record.stream, source="", stated_at=record.times[0]
+    )
+    draft.commands.append(CorrectEntry(id=rid, corrects=target, fields=fields, note="fix"))
+
+
+_ACTIONS = {
+    "claim": _claim,
+    "revise": _revise,
+    "rebut": functools.partial(_rebut_or_corroborate, rebut=True),
+    "corroborate": functools.partial(_rebut_or_corroborate, rebut=False),
+    "retract": _retract,
+    "correct": _correct,
+}
+
+
+@st.composite
+def ledger_commands(draw: st.DrawFn, max_size: int = 14) -> list[Command]:
+    """
+    A random valid ledger: commands that obey every rule when executed in order.
+
+    They use 2-3 subjects and 3-4 sources; see the notes above on stated times.
+    """
+    draft = _Draft()
+    _claim(draw, draft, 0)
+    for n in range(1, draw(st.integers(min_value=1, max_value=max_size))):
+        action = draw(st.sampled_from(sorted(_ACTIONS)))
+        _ACTIONS[action](draw, draft, n)
+    return draft.commands
+
+
+def reference_of(command: Command) -> str | None:
+    """Return the id a command refers to, if any."""
+    match command:
+        case ReviseClaim():
+            return command.revises
+        case RebutClaim():
+            return command.rebuts
+        case RetractRecord():
+            return command.retracts
+        case CorroborateClaim():
+            return command.corroborates
+        case CorrectEntry():
+            return command.corrects
+        case _:
+            return None
+
+
+def command_dependencies(commands: list[Command]) -> list[frozenset[int]]:
+    """
+    For each command, the indexes of the commands it must be appended after.
+
+    A command follows what it refers to; a retraction follows every earlier
+    non-correction command in its stream or referring to what it retracts
+    (nothing but a correction follows a retraction); a correction follows the
+    earlier corrections of its record (the latest correction of a field wins).
+    """
+    made_by: dict[str, int] = {}
+    stream_of: dict[str, str] = {}
+    counter_of: dict[str, str] = {}
+    streams: list[str] = []
+    deps: list[frozenset[int]] = []
+    for i, command in enumerate(commands):
+        ref = reference_of(command)
+        need: set[int] = set() if ref is None else {made_by[ref]}
+        if isinstance(command, AssertClaim):
+            stream = command.id
+        elif isinstance(command, ReviseClaim) and ref in counter_of:
+            stream = counter_of[ref]
+        else:
+            stream = stream_of[ref]  # type: ignore[index]
+        earlier = range(i)
+        if isinstance(command, RetractRecord):
+            need.update(
+                j
+                for j in earlier
+                if not isinstance(commands[j], CorrectEntry)
+                and (streams[j] == stream or reference_of(commands[j]) == ref)
+            )
+        elif isinstance(command, CorrectEntry):
+            need.update(
+                j
+                for j in earlier
+                if isinstance(commands[j], CorrectEntry) and reference_of(commands[j]) == ref
+            )
+        made_by[command.id] = i
+        stream_of[command.id] = stream
+        if isinstance(command, RebutClaim) and command.counter_value is not None:
+            counter = f"{command.id}.counter"
+            made_by[counter], stream_of[counter], counter_of[command.id] = i, counter, counter
+        streams.append(stream)
+        deps.append(frozenset(need))
+    return deps
+
+
+@st.composite
+def append_orders(draw: st.DrawFn, commands: list[Command]) -> list[Command]:
+    """Another order in which *commands* can be appended: any order their dependencies allow."""
+    deps = command_dependencies(commands)
+    placed: set[int] = set()
+    order: list[Command] = []
+    while len(order) < len(commands):
+        ready = [i for i in range(len(commands)) if i not in placed and deps[i] <= placed]
+        i = draw(st.sampled_from(ready))
+        placed.add(i)
+        order.append(commands[i])
+    return order
+
+
+@st.composite
+def batches(draw: st.DrawFn, commands: list[Command]) -> list[list[Command]]:
+    """*commands* cut into consecutive batches of one to three."""
+    out: list[list[Command]] = []
+    rest = list(commands)
+    while rest:
+        size = draw(st.integers(min_value=1, max_value=3))
+        out.append(rest[:size])
+        rest = rest[size:]
+    return out
