@@ -173,7 +173,8 @@ _END = datetime(2022, 6, 30)  # noqa: DTZ001
 
 CORRECTABLE_IN_RECORDS = {
     # What a records file can correct, by kind (docs/records.md), except `note`:
-    # in a correction record, `note` is the correction's own reason.
+    # in a correction record, `note` is the correction's own reason. `via` only on
+    # claims for now: the reference allows it on every kind, `decide` does not yet.
     "claim": ("value", "stated_at", "as_of", "source", "via", "citation", "quote"),
     "revision": ("value", "stated_at", "as_of", "citation", "quote"),
     "rebuttal": ("stated_at", "source", "reason", "citation", "quote"),
@@ -220,6 +221,7 @@ def record_ledgers(draw: st.DrawFn, max_steps: int = 14) -> Ledger:  # noqa: C90
     claim_of: dict[str, str] = {}  # every record id -> the claim whose stream holds it
     kind_of: dict[str, str] = {}  # every record id but corrections -> its kind
     rebutter: dict[str, str] = {}  # rebuttal id -> its source, as corrected
+    backers: dict[str, dict[str, str]] = {}  # claim -> its rebuttals and corroborations' sources
     counter_of: dict[str, str] = {}  # rebuttal id -> its counter-claim id
 
     def stamp_at(when: datetime) -> Stamp:
@@ -246,7 +248,10 @@ def record_ledgers(draw: st.DrawFn, max_steps: int = 14) -> Ledger:  # noqa: C90
             for r, k in kind_of.items()
             if k == "revision" and r not in retracted and claim_of[r] not in retracted
         ]
-        revisable = targets + [b for b, c in counter_of.items() if c not in retracted]
+        # Only through a rebuttal that stands: a retracted one may not be revised through.
+        revisable = targets + [
+            b for b, c in counter_of.items() if c not in retracted and b not in retracted
+        ]
         retractable = targets + [
             b for b in rebutter if b not in retracted and claim_of[b] not in retracted
         ]
@@ -296,6 +301,7 @@ def record_ledgers(draw: st.DrawFn, max_steps: int = 14) -> Ledger:  # noqa: C90
             source = other_source(source_of[claim])
             call("corroborate", target, source=source, stated_at=stated, id=rid, **common)
             claim_of[rid] = claim
+            backers.setdefault(claim, {})[rid] = source
         elif kind == "rebuttal":
             target = draw(st.sampled_from(targets))
             claim = claim_of[target]
@@ -316,6 +322,7 @@ def record_ledgers(draw: st.DrawFn, max_steps: int = 14) -> Ledger:  # noqa: C90
             )
             claim_of[rid] = claim
             rebutter[rid] = source
+            backers.setdefault(claim, {})[rid] = source
             if value is not None:
                 counter = f"{rid}.counter"
                 counter_of[rid] = counter
@@ -354,14 +361,21 @@ def record_ledgers(draw: st.DrawFn, max_steps: int = 14) -> Ledger:  # noqa: C90
                 elif name in {"stated_at", "as_of"}:
                     fields[name] = no_later_than(moment)
                 elif name == "source" and target in source_of:
-                    fields[name] = source_of[target] = draw(st.sampled_from(SOURCES))
+                    # Never a source that rebuts or corroborates the claim.
+                    taken = set(backers.get(target, {}).values())
+                    free = [s for s in SOURCES if s not in taken]
+                    if free:
+                        fields[name] = source_of[target] = draw(st.sampled_from(free))
                 elif name == "source":
                     # A rebuttal or corroboration stays another source than the claim's.
                     fields[name] = other_source(source_of[claim_of[target]])
+                    backers[claim_of[target]][target] = fields[name]
                     if target in rebutter:
                         rebutter[target] = fields[name]
                 else:
                     fields[name] = draw(texts)
+            if not fields:
+                fields["quote"] = draw(texts)
             call("correct", target, note=draw(texts.filter(bool)), id=rid, **fields)
         if kind != "correction":
             kind_of[rid] = kind
@@ -417,7 +431,7 @@ def cutoffs() -> st.SearchStrategy[Stamp]:
     """Day or minute stamps across the weeks `ledger_commands` states things in."""
     return st.builds(
         stamp_at,
-        st.integers(min_value=-_DAY, max_value=30 * _DAY),
+        st.integers(min_value=-_DAY, max_value=10 * _DAY),
         st.sampled_from([Precision.MINUTE, Precision.DAY]),
     )
 
@@ -499,22 +513,49 @@ class _Draft:
         self.used.add(record.times[0].sort_key)
 
 
+_EPOCH_US = Stamp.from_datetime(LEDGER_EPOCH).start_us
+_MINUTE_US = 60_000_000
+
+
+def _key(minute: int, precision: Precision) -> tuple[int, int]:
+    """Return the sort key `stamp_at(minute, precision)` has, without building it."""
+    if precision is Precision.DAY:
+        first = minute // _DAY * _DAY
+        return _EPOCH_US + (first + _DAY) * _MINUTE_US, _EPOCH_US + first * _MINUTE_US
+    return _EPOCH_US + (minute + 1) * _MINUTE_US, _EPOCH_US + minute * _MINUTE_US
+
+
 def _time(
     draw: st.DrawFn, draft: _Draft, lower: Stamp | None, upper: Stamp | None = None
 ) -> Stamp | None:
-    """Draw an unused stated time strictly between *lower* and *upper* (by sort key)."""
+    """
+    Draw an unused stated time strictly between *lower* and *upper* (by sort key).
+
+    Returns ``None`` only when *upper* leaves no room.
+    """
     precision = draw(st.sampled_from([Precision.MINUTE, Precision.MINUTE, Precision.DAY]))
     low = 0 if lower is None else _minute_of(lower)
     high = low + 3 * _DAY if upper is None else _minute_of(upper) + 1
     start = draw(st.integers(min_value=low, max_value=high))
-    for minute in itertools.chain(range(start, high + 1), range(low, start)):
-        stamp = stamp_at(minute, precision)
-        if (
-            (lower is None or stamp.sort_key > lower.sort_key)
-            and (upper is None or stamp.sort_key < upper.sort_key)
-            and stamp.sort_key not in draft.used
-        ):
-            return stamp
+
+    def fits(key: tuple[int, int]) -> bool:
+        return (
+            (lower is None or key > lower.sort_key)
+            and (upper is None or key < upper.sort_key)
+            and key not in draft.used
+        )
+
+    searches = [
+        (precision, itertools.chain(range(start, high + 1), range(start - 1, low - 1, -1))),
+        (Precision.MINUTE, itertools.chain(range(start, high + 1), range(start - 1, low - 1, -1))),
+    ]
+    if upper is None:
+        searches.append((Precision.MINUTE, itertools.count(high + 1)))
+    for kind, minutes in searches:
+        step = _DAY if kind is Precision.DAY else 1
+        for minute in itertools.islice(minutes, 0, None, step):
+            if fits(_key(minute, kind)):
+                return stamp_at(minute, kind)
     return None
 
 

@@ -378,15 +378,43 @@ def index_fields(data: bytes | str) -> tuple[str | None, str | None]:
     )
 
 
-def _exact_constant(name: str) -> Any:
-    raise ValidationError(f"{name} is not a number the ledger accepts")
+class _Refused:
+    """A number the parser refused, reported under its key by the object hook."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+_MAX_INT_CHARS = 64  # far past any number the ledger accepts; keeps int() cheap
+
+
+def _exact_int(text: str) -> int | _Refused:
+    if len(text) > _MAX_INT_CHARS:
+        digits = len(text.lstrip("-"))
+        return _Refused(f"has {digits} significant digits; the ledger accepts at most 30")
+    return int(text)
+
+
+def _exact_constant(name: str) -> _Refused:
+    return _Refused(f"{name} is not a number the ledger accepts")
+
+
+def _refused_in(value: object) -> _Refused | None:
+    if isinstance(value, _Refused):
+        return value
+    if isinstance(value, list):
+        return next((r for r in map(_refused_in, value) if r is not None), None)
+    return None
+
+
+def _exact_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValidationError(f"key {key!r} appears twice in one object")
+            raise ValidationError(f"{key}: appears twice in one object")
+        refused = _refused_in(value)
+        if refused is not None:
+            raise ValidationError(f"{key}: {refused.reason}")
         out[key] = value
     return out
 
@@ -395,9 +423,11 @@ def loads_exact(text: str) -> JSON:
     """
     Parse one JSON document with every number exact.
 
-    Decimal fractions become `Decimal`, never `float`; ``NaN`` and
-    ``Infinity`` are refused, as are duplicate keys. orjson reads floats as
-    binary floats, so the record format goes through the standard library.
+    Decimal fractions become `Decimal`, never `float`. ``NaN``,
+    ``Infinity``, integers of more than 64 characters and duplicate keys are
+    refused, naming the key they stand under (``"value: NaN is ..."``).
+    orjson reads fractions as binary floats, so this goes through the
+    standard library.
 
     Raises:
         ValidationError: The text is not valid JSON, or nests too deeply.
@@ -405,26 +435,41 @@ def loads_exact(text: str) -> JSON:
     .. versionadded:: 0.1.0
     """
     try:
-        return json.loads(
+        data = json.loads(
             text,
             parse_float=Decimal,
+            parse_int=_exact_int,
             parse_constant=_exact_constant,
-            object_pairs_hook=_no_duplicate_keys,
+            object_pairs_hook=_exact_object,
         )
     except json.JSONDecodeError as e:
         raise ValidationError(f"not valid JSON: {e.msg} at column {e.colno}") from None
     except RecursionError:
         raise ValidationError("not valid JSON: nested too deeply") from None
-    except ValueError as e:  # int() beyond the interpreter's digit limit
-        if isinstance(e, LedgerError):
-            raise
-        raise ValidationError(f"not valid JSON: {e}") from None
+    refused = _refused_in(data)
+    if refused is not None:
+        raise ValidationError(refused.reason)
+    return data
 
 
 def _exact_default(value: object) -> object:
     if isinstance(value, Decimal):
         return orjson.Fragment(str(value))
     raise TypeError(type(value).__name__)
+
+
+_INT64 = 1 << 63
+
+
+def _big_ints(data: JSON) -> JSON:
+    # orjson refuses ints beyond 64 bits before it asks `default`.
+    if isinstance(data, int) and not isinstance(data, bool) and not -_INT64 <= data < _INT64:
+        return orjson.Fragment(str(data))
+    if isinstance(data, dict):
+        return {k: _big_ints(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_big_ints(v) for v in data]
+    return data
 
 
 def dumps_exact(data: JSON, *, indent: bool = False) -> bytes:
@@ -436,4 +481,7 @@ def dumps_exact(data: JSON, *, indent: bool = False) -> bytes:
     .. versionadded:: 0.1.0
     """
     option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-    return orjson.dumps(data, default=_exact_default, option=option)
+    try:
+        return orjson.dumps(data, default=_exact_default, option=option)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_big_ints(data), default=_exact_default, option=option)

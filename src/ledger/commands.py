@@ -61,10 +61,10 @@ CORRECTABLE_BY_KIND: Mapping[str, frozenset[str]] = {
     "claim": frozenset(
         {"value", "stated_at", "as_of", "source", "via", "citation", "quote", "note"}
     ),
-    "revision": frozenset({"value", "stated_at", "as_of", "citation", "quote", "note"}),
-    "rebuttal": frozenset({"stated_at", "source", "reason", "citation", "quote"}),
-    "retraction": frozenset({"stated_at", "citation", "quote", "note"}),
-    "corroboration": frozenset({"stated_at", "source", "citation", "quote", "note"}),
+    "revision": frozenset({"value", "stated_at", "as_of", "via", "citation", "quote", "note"}),
+    "rebuttal": frozenset({"stated_at", "source", "reason", "via", "citation", "quote", "note"}),
+    "retraction": frozenset({"stated_at", "via", "citation", "quote", "note"}),
+    "corroboration": frozenset({"stated_at", "source", "via", "citation", "quote", "note"}),
 }
 """Which fields a correction may replace, by the kind of record it corrects."""
 
@@ -406,6 +406,11 @@ def _assert(command: AssertClaim) -> Decision:
 def _revise(view: RecordView, command: ReviseClaim) -> Decision:
     fold, target = _find(view, command.revises, "revises")
     if target.kind == "rebuttal":
+        if target.retracted:
+            raise RuleError(
+                f"revises: rebuttal {command.revises!r} was retracted; nothing follows a "
+                "retraction except a correction"
+            )
         counter = getattr(target.event, "counter_claim_id", None)
         if counter is None:
             raise RuleError(

@@ -17,6 +17,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -28,6 +29,7 @@ import attrs
 
 from ledger import codec
 from ledger.commands import (
+    KIND_OF,
     AssertClaim,
     Command,
     CorrectEntry,
@@ -47,6 +49,7 @@ from ledger.events import (
     CorrectedValue,
     EntryCorrected,
     check_id,
+    check_subject,
 )
 from ledger.stores import StoredEvent
 from ledger.times import Stamp, parse_stamp
@@ -127,7 +130,9 @@ def read_lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any
 
     .. versionadded:: 0.1.0
     """
-    for number, raw in enumerate(stream, start=1):
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
         if len(raw) > MAX_LINE_BYTES:
             raise RecordError(
                 f"line is {len(raw):,} bytes; the longest allowed is {MAX_LINE_BYTES:,}",
@@ -145,7 +150,7 @@ def read_lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any
         try:
             obj = codec.loads_exact(text)
         except ValidationError as e:
-            raise RecordError(str(e), file=name, line=number) from None
+            raise _located(e, name, number) from None
         if not isinstance(obj, dict):
             raise RecordError(
                 f"a record is a JSON object, not {type(obj).__name__}", file=name, line=number
@@ -183,8 +188,8 @@ def _time(obj: Mapping[str, Any], name: str) -> Stamp | None:
     return parse_stamp(value)
 
 
-def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:  # noqa: C901
-    """Build the value from the value fields; *base* fills those a correction leaves out."""
+def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:
+    """Build the value from the value fields; a correction inherits those it leaves out."""
     raw = obj["value"] if "value" in obj else _raw_value(base)
     if isinstance(raw, str):
         for name in ("qualifier", "value_high", "unit"):
@@ -193,29 +198,25 @@ def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:  # noqa:
         return Label(raw)
     if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
         raise _FieldError("value", f"must be a number or a label, not {_json_type(raw)}")
-    inherited = base if isinstance(base, Quantity) and "value" not in obj else None
-    fields: dict[str, Any] = {"amount": raw}
-    for name, attr in (("qualifier", "qualifier"), ("value_high", "high"), ("unit", "unit")):
-        if name in obj:
-            fields[attr] = obj[name]
-        elif inherited is not None:
-            fields[attr] = getattr(inherited, attr)
-        elif isinstance(base, Quantity) and name != "value_high":
-            fields[attr] = getattr(base, attr)
-    if fields.get("qualifier") is None:
-        fields["qualifier"] = Qualifier.EXACT
-    if fields.get("qualifier") not in {q.value for q in Qualifier} and "qualifier" in obj:
+    inherit = base if isinstance(base, Quantity) else None
+    qualifier = obj.get("qualifier") if "qualifier" in obj else inherit and inherit.qualifier
+    qualifier = qualifier or Qualifier.EXACT
+    if qualifier not in {q.value for q in Qualifier}:
         raise _FieldError(
-            "qualifier",
-            f"{obj['qualifier']!r} is not one of {', '.join(q.value for q in Qualifier)}",
+            "qualifier", f"{qualifier!r} is not one of {', '.join(q.value for q in Qualifier)}"
         )
-    if fields["qualifier"] != Qualifier.RANGE:
-        fields.pop("high", None)
+    unit = obj.get("unit") if "unit" in obj else inherit and inherit.unit
+    if obj.get("value_high") is not None:
+        high = obj["value_high"]
+        if qualifier != Qualifier.RANGE:
+            raise _FieldError("value_high", "only a range has a high end; add qualifier 'range'")
+    else:
+        high = inherit.high if inherit and qualifier == Qualifier.RANGE else None
     try:
-        return Quantity(**fields)
+        return Quantity(amount=raw, qualifier=qualifier, high=high, unit=unit)
     except LedgerError as e:
-        field = _field_of(str(e)) or "value"
-        raise _FieldError(field, _reason_of(str(e))) from None
+        field = {"amount": "value", None: "value"}.get(_field_of(str(e)), _field_of(str(e)))
+        raise _FieldError(field or "value", _reason_of(str(e))) from None
 
 
 def _raw_value(base: Value | None) -> object:
@@ -312,6 +313,8 @@ def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PL
     for name in ("subject", "revises", "rebuts", "retracts", "corroborates", "corrects"):
         if name in obj and not isinstance(obj[name], str):
             raise _FieldError(name, f"must be a string, not {_json_type(obj[name])}")
+    if kind == "claim":
+        _get(lambda o, n: check_subject(o[n]), obj, "subject")
     text = {name: _get(_text, obj, name) for name in (*_TEXT, "reason") if name in FIELDS[kind]}
     rid = record_id(obj)
     stated = _get(_time, obj, "stated_at")
@@ -399,7 +402,7 @@ def import_records(
     records = imported = skipped = events = 0
     done = 0  # bytes of the files before the current one
     with ledger.batch() as batch:
-        pending: dict[str, dict[str, Any]] = {}
+        pending: dict[str, tuple[str, dict[str, Any]]] = {}
         for path in files:
             name = str(path)
             try:
@@ -415,19 +418,28 @@ def import_records(
                         command = parse_record(obj, batch.stream_of)
                     except ValidationError as e:
                         raise _located(e, name, number) from None
-                    if command.id in pending and pending[command.id] == obj:
+                    if command.id in pending:
+                        first, earlier = pending[command.id]
+                        if earlier != obj:
+                            raise RecordError(
+                                f"id {command.id!r} is already used, with other content, "
+                                f"at {first}",
+                                file=name,
+                                line=number,
+                                field="id",
+                            )
                         skipped += 1
                         continue
                     stored = ledger.store.get(command.id)
                     if stored is not None:
-                        _same_or_fail(ledger, stored, command, batch.stream_of, name, number)
+                        _same_or_fail(ledger, stored, obj, batch.stream_of, name, number)
                         skipped += 1
                         continue
                     try:
                         added = batch.add(command)
                     except LedgerError as e:
                         raise _located(e, name, number) from None
-                    pending[command.id] = obj
+                    pending[command.id] = (f"{name}:{number}", obj)
                     imported += 1
                     events += len(added)
                 done += handle.tell()
@@ -451,21 +463,41 @@ def _located(error: LedgerError, name: str, number: int) -> RecordError:
 def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message needs
     ledger: Any,
     stored: StoredEvent,
-    command: Command,
+    obj: Mapping[str, Any],
     lookup: Lookup,
     name: str,
     number: int,
 ) -> None:
+    if isinstance(stored.event, EntryCorrected):
+        # A correction that gives only some value fields took the rest from
+        # the record as it stood just before it, not as it stands now.
+        earlier = [
+            (e.event_id, e.event)
+            for e in ledger.store.read_stream(stored.stream)
+            if e.version < stored.version
+        ]
+        before = StreamFold.of(stored.stream, earlier)
+        lookup = functools.partial(_prefer, before, lookup)
+    try:
+        command = parse_record(obj, lookup)
+    except ValidationError:
+        command = None
     existing = command_of(stored, ledger.store.get)
-    if existing is not None and _normal(existing, lookup) == _normal(command, lookup):
+    same = command is not None and existing is not None
+    if same and _normal(existing, lookup) == _normal(command, lookup):  # type: ignore[arg-type]
         return
+    kind = KIND_OF[type(stored.event)]
     raise RecordError(
-        f"id {command.id!r} is already in the ledger (seq {stored.seq}, a "
-        f"{stored.type}) with other content",
+        f"id {stored.event_id!r} is already in the ledger (seq {stored.seq}, a {kind}) "
+        "with other content",
         file=name,
         line=number,
         field="id",
     )
+
+
+def _prefer(fold: StreamFold, lookup: Lookup, record_id: str) -> StreamFold | None:
+    return fold if record_id in fold.records else lookup(record_id)
 
 
 def _normal(command: Command, lookup: Lookup) -> Command:
@@ -480,14 +512,16 @@ def _normal(command: Command, lookup: Lookup) -> Command:
         return counter if record.kind == "rebuttal" and counter else fold.stream
 
     if isinstance(command, ReviseClaim):
-        return attrs.evolve(command, revises=claim_of(command.revises), source=None)
+        as_of = None if command.as_of == command.stated_at else command.as_of
+        return attrs.evolve(command, revises=claim_of(command.revises), source=None, as_of=as_of)
 
     def stream_of(ref: str) -> str:
         fold = lookup(ref)
         return ref if fold is None else fold.stream
 
     if isinstance(command, RebutClaim):
-        return attrs.evolve(command, rebuts=stream_of(command.rebuts))
+        as_of = None if command.counter_as_of == command.stated_at else command.counter_as_of
+        return attrs.evolve(command, rebuts=stream_of(command.rebuts), counter_as_of=as_of)
     if isinstance(command, CorroborateClaim):
         return attrs.evolve(command, corroborates=stream_of(command.corroborates))
     if isinstance(command, RetractRecord):
