@@ -47,13 +47,14 @@ def numbers() -> st.SearchStrategy[int | Decimal]:
 def quantities(draw: st.DrawFn) -> Quantity:
     """Quantities with every qualifier."""
     qualifier = draw(st.sampled_from(list(Qualifier)))
+    unit = draw(st.sampled_from(UNITS))
     amount = draw(numbers())
+    if unit is not None:  # counted units are never negative
+        amount = abs(amount)
     high = None
     if qualifier is Qualifier.RANGE:
         high = amount + draw(st.integers(min_value=0, max_value=10**6))
-    return Quantity(
-        amount=amount, qualifier=qualifier, high=high, unit=draw(st.sampled_from(UNITS))
-    )
+    return Quantity(amount=amount, qualifier=qualifier, high=high, unit=unit)
 
 
 def labels() -> st.SearchStrategy[Label]:
@@ -535,7 +536,9 @@ def _time(
     """
     precision = draw(st.sampled_from([Precision.MINUTE, Precision.MINUTE, Precision.DAY]))
     low = 0 if lower is None else _minute_of(lower)
-    high = low + 3 * _DAY if upper is None else _minute_of(upper) + 1
+    high = low + 3 * _DAY if upper is None else (upper.end - LEDGER_EPOCH) // timedelta(minutes=1)
+    if high < low:
+        return None
     start = draw(st.integers(min_value=low, max_value=high))
 
     def fits(key: tuple[int, int]) -> bool:

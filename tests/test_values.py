@@ -25,7 +25,7 @@ from ledger.values import (
 
 # --- Strategies (self-contained, to move to tests/strategies.py later) ------
 
-UNITS = (None, "km", "KM", "people", "tonnes")
+UNITS = (None, "km", "KM", "tonnes", "USD")  # units that may be negative; see COUNT_UNITS
 
 
 def _decimal(coefficient: int, exponent: int) -> Decimal:
@@ -546,3 +546,16 @@ def test_qualifier_values():
         "fewer_than",
         "range",
     ]
+
+
+@pytest.mark.parametrize("unit", ["people", "Soldiers", "casualties"])
+def test_counted_units_refuse_negative_amounts(unit):
+    """A quantity of counted things (people, soldiers) cannot be negative."""
+    with pytest.raises(InvalidValueError, match="amount: -3 is negative"):
+        Quantity(amount=-3, unit=unit)
+    assert Quantity(amount=0, unit=unit).amount == 0
+
+
+def test_other_units_allow_negative_amounts():
+    """A change or a balance may be negative when its unit is not a count."""
+    assert str(Quantity(amount=-3, unit="USD")) == "-3 USD"

@@ -35,6 +35,7 @@ import attrs
 from ledger.errors import InvalidValueError
 
 __all__ = [
+    "COUNT_UNITS",
     "DEFAULT_TOLERANCE",
     "MAX_DIGITS",
     "Interval",
@@ -252,6 +253,37 @@ def _unit(x: object) -> str | None:
     return _text(x, "unit", _UNIT_MAX)
 
 
+COUNT_UNITS: frozenset[str] = frozenset(
+    {
+        "people",
+        "persons",
+        "civilians",
+        "soldiers",
+        "troops",
+        "children",
+        "deaths",
+        "casualties",
+        "killed",
+        "wounded",
+        "injured",
+        "refugees",
+        "prisoners",
+        "cases",
+        "votes",
+        "voters",
+        "seats",
+        "buildings",
+        "vehicles",
+        "tanks",
+        "aircraft",
+    }
+)
+"""
+Units that count things: a quantity in one of them cannot be negative.
+
+.. versionadded:: 0.1.0
+"""
+
 _PREFIX = {
     Qualifier.EXACT: "",
     Qualifier.APPROXIMATELY: "~",
@@ -289,7 +321,12 @@ class Quantity:
     unit: str | None = attrs.field(default=None, converter=_unit)
 
     def __attrs_post_init__(self) -> None:
-        """Check that *high* fits *qualifier* and *amount*."""
+        """Check that *high* fits *qualifier* and *amount*, and the sign fits *unit*."""
+        if self.unit is not None and self.unit.casefold() in COUNT_UNITS and self.amount < 0:
+            raise InvalidValueError(
+                f"amount: {self.amount} is negative, but {self.unit!r} are counted and "
+                "cannot be fewer than none"
+            )
         if self.qualifier is Qualifier.RANGE:
             if self.high is None:
                 raise InvalidValueError("value_high: a range needs a high end")

@@ -179,6 +179,20 @@ class EventStore(Protocol):
         """
         ...
 
+    def append_raw(self, raws: Sequence[RawEvent]) -> Head:
+        """
+        Append already-sealed events verbatim, as a restore from a backup does.
+
+        The events must continue the log: the first one's ``seq`` is the
+        head's size plus one and its ``prev_hash`` the head's hash, and each
+        links to the one before. Hashes themselves are the caller's to check
+        (`ledger.integrity`); the store keeps the bytes exactly.
+
+        Raises:
+            StoreError: The events do not continue the log; nothing was written.
+        """
+        ...
+
     def head(self) -> Head:
         """Return the current head of the log."""
         ...
@@ -357,6 +371,23 @@ def seal(  # noqa: C901, PLR0913 - one pass of checks; the look-ups come from th
         prev = raw.hash
         sealed.append(raw)
     return sealed
+
+
+def check_continues(head: Head, raws: Sequence[RawEvent]) -> None:
+    """
+    Raise unless *raws* continue the log whose head is *head*, link by link.
+
+    Raises:
+        StoreError: Naming the first event that does not follow on.
+    """
+    seq, prev = head.size, head.hash
+    for raw in raws:
+        if raw.seq != seq + 1 or raw.prev_hash != prev:
+            raise StoreError(
+                f"event {raw.seq} does not continue the log at {seq}:{prev.hex()}; nothing "
+                "was written"
+            )
+        seq, prev = raw.seq, raw.hash
 
 
 def decode_all(raws: Iterable[RawEvent]) -> Iterator[StoredEvent]:

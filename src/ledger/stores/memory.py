@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
 
+from ledger.errors import StoreError
 from ledger.stores._base import (
     GENESIS_HASH,
     Head,
@@ -13,6 +14,7 @@ from ledger.stores._base import (
     RawEvent,
     StoredEvent,
     StreamInfo,
+    check_continues,
     decode_all,
     seal,
 )
@@ -52,12 +54,30 @@ class MemoryStore:
             now=self._clock(),
         )
         for raw in sealed:
-            index = len(self._log)
-            self._log.append(raw)
-            self._ids[raw.event_id] = index
-            self._streams.setdefault(raw.stream, []).append(index)
-            self._subjects.setdefault(raw.subject, []).append(index)
+            self._add(raw)
         return tuple(raw.decode() for raw in sealed)
+
+    def append_raw(self, raws: Sequence[RawEvent]) -> Head:
+        """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""
+        check_continues(self.head(), raws)
+        taken = [r.event_id for r in raws if r.event_id in self._ids]
+        versions = {(r.stream, r.version) for r in raws}
+        if taken or len(versions) < len(raws) or len({r.event_id for r in raws}) < len(raws):
+            raise StoreError("the events repeat an id or a stream version; nothing was written")
+        for raw in raws:
+            info = self._info(raw.stream)
+            if raw.version != (0 if info is None else info[0]) + 1:
+                raise StoreError(f"event {raw.seq} skips a version of stream {raw.stream!r}")
+        for raw in raws:
+            self._add(raw)
+        return self.head()
+
+    def _add(self, raw: RawEvent) -> None:
+        index = len(self._log)
+        self._log.append(raw)
+        self._ids[raw.event_id] = index
+        self._streams.setdefault(raw.stream, []).append(index)
+        self._subjects.setdefault(raw.subject, []).append(index)
 
     def _info(self, stream: str) -> StreamInfo | None:
         indexes = self._streams.get(stream)

@@ -40,6 +40,7 @@ from ledger.stores._base import (
     RawEvent,
     StoredEvent,
     StreamInfo,
+    check_continues,
     decode_all,
     seal,
 )
@@ -302,6 +303,13 @@ class SqliteStore:
             )
             db.conn.executemany(_INSERT, map(_row, sealed))
         return tuple(raw.decode() for raw in sealed)
+
+    def append_raw(self, raws: Sequence[RawEvent]) -> Head:
+        """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""
+        with self._write() as db:
+            check_continues(self.head(), raws)
+            db.conn.executemany(_INSERT, map(_row, raws))
+        return self.head()
 
     def _info(self, stream: str) -> StreamInfo | None:
         row = self.db.conn.execute(
