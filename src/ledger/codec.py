@@ -19,6 +19,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -166,6 +167,18 @@ def structure_value(data: JSON, field: str = "value") -> Value:
 
     .. versionadded:: 0.1.0
     """
+    if isinstance(data, dict) and all(isinstance(v, str | None) for v in data.values()):
+        return _cached_value(tuple(sorted(data.items())), field)
+    return _structure_value(data, field)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _cached_value(items: tuple[tuple[str, str | None], ...], field: str) -> Value:
+    # Values are immutable and repeat (labels, running totals): share them.
+    return _structure_value(dict(items), field)
+
+
+def _structure_value(data: JSON, field: str) -> Value:
     if not isinstance(data, dict):
         raise ValidationError(f"{field}: must be an object, not {type(data).__name__}")
     if "label" in data:

@@ -28,6 +28,7 @@ Rules of this module:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -147,6 +148,8 @@ class Stamp:
 
     start: datetime = attrs.field(converter=_as_utc)
     precision: Precision
+    # Computed once: replay sorts and compares stamps constantly.
+    _key: tuple[int, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         """Check that *start* is aware UTC and truncated to *precision*.
@@ -164,11 +167,12 @@ class Stamp:
         if _truncate(start, precision) != start:
             raise TimeFormatError(f"not truncated to {precision.name} precision: {start!r}")
         try:
-            _end_of(start, precision)
+            end = _end_of(start, precision)
         except (ValueError, OverflowError):
             raise TimeFormatError(
                 f"{precision.name} period starting {start!r} ends after year 9999"
             ) from None
+        object.__setattr__(self, "_key", (_micros(end), _micros(start)))
 
     @classmethod
     def parse(cls, text: str) -> Stamp:
@@ -211,7 +215,7 @@ class Stamp:
 
         .. versionadded:: 0.1.0
         """
-        return _micros(self.start)
+        return self._key[1]
 
     @property
     def until_us(self) -> int:
@@ -219,7 +223,7 @@ class Stamp:
 
         .. versionadded:: 0.1.0
         """
-        return _micros(self.end)
+        return self._key[0]
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -227,7 +231,7 @@ class Stamp:
 
         .. versionadded:: 0.1.0
         """
-        return (self.until_us, self.start_us)
+        return self._key
 
     def known_by(self, cutoff: Stamp) -> bool:
         """Tell whether all this stamp may mean lies no later than *cutoff* may mean.
@@ -243,7 +247,7 @@ class Stamp:
 
         .. versionadded:: 0.1.0
         """
-        return self.until_us <= cutoff.until_us
+        return self._key[0] <= cutoff._key[0]
 
     def isoformat(self) -> str:
         """Return the stamp as ISO 8601 in the precision it was written in.
@@ -347,6 +351,19 @@ def parse_stamp(text: str) -> Stamp:
 
     .. versionadded:: 0.1.0
     """
+    if isinstance(text, str) and len(text) <= _MAX_LENGTH:
+        return _parse_cached(text)
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_cached(text: str) -> Stamp:
+    # Stored events repeat the same few thousand days and batch times;
+    # stamps are immutable, so reading them back can share one object.
+    return _parse(text)
+
+
+def _parse(text: str) -> Stamp:
     if not isinstance(text, str):
         shown = repr(text)
         if len(shown) > _MAX_LENGTH:
