@@ -102,6 +102,13 @@ class _View:
                 self._streams[record] = stream
         return self._folds[stream]
 
+    def trim(self, limit: int = 50_000) -> None:
+        # Everything decided so far is in the store now: forget the folds
+        # rather than let a big import hold one per claim.
+        if len(self._folds) > limit:
+            self._folds.clear()
+            self._streams.clear()
+
     def add(self, events: Iterable[NewEvent]) -> None:
         for item in events:
             fold = self._folds.get(item.stream)
@@ -113,29 +120,55 @@ class _View:
 
 class Batch:
     """
-    Commands decided one by one, appended together or not at all.
+    Commands decided one by one inside one transaction: all stored, or none.
 
     Get one from `Ledger.batch`. Each `add` decides its command at once
     (raising if it breaks a rule, with nothing of it kept), seeing the
-    commands added before it.
+    commands added before it. Decided events go to the store in chunks, so a
+    batch of a million records holds only a chunk in memory; the store's
+    transaction makes them one atomic write.
 
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, store: EventStore) -> None:
-        """Start an empty batch over *store*."""
+    def __init__(self, store: EventStore, *, keep: bool = True, chunk: int = 1000) -> None:
+        """
+        Start an empty batch over *store*.
+
+        Args:
+            store: The store, inside its `transaction`.
+            keep: Keep the stored events for `stored` (off for big imports).
+            chunk: How many events to decide before handing them to the store.
+        """
+        self._store = store
         self._view = _View(store)
-        self.events: list[NewEvent] = []
-        self.expected: dict[str, int] = {}
+        self._pending: list[NewEvent] = []
+        self._expected: dict[str, int] = {}
+        self._keep = keep
+        self._chunk = chunk
+        self.stored: list[StoredEvent] = []
+        self.count = 0
 
     def add(self, command: Command) -> tuple[NewEvent, ...]:
         """Decide *command* against the ledger and the batch so far; return its events."""
         decision = decide(self._view, command)
         for stream, version in decision.expected.items():
-            self.expected.setdefault(stream, version)
+            self._expected.setdefault(stream, version)
         self._view.add(decision.events)
-        self.events.extend(decision.events)
+        self._pending.extend(decision.events)
+        if len(self._pending) >= self._chunk:
+            self.flush()
         return decision.events
+
+    def flush(self) -> None:
+        """Hand the decided events to the store (still inside its transaction)."""
+        if self._pending:
+            stored = self._store.append(self._pending, self._expected)
+            self.count += len(stored)
+            if self._keep:
+                self.stored.extend(stored)
+            self._pending, self._expected = [], {}
+        self._view.trim()
 
     def stream_of(self, record_id: str) -> StreamFold | None:
         """Return the folded stream holding *record_id*, batch included."""
@@ -207,34 +240,41 @@ class Ledger:
     # -- commands ---------------------------------------------------------
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[Batch]:
+    def batch(self, *, keep: bool = True) -> Iterator[Batch]:
         """
-        Decide several commands and append them atomically on leaving the block.
+        Decide several commands and store them atomically, in one transaction.
 
-        An error inside the block appends nothing. A lost concurrency race
-        raises `ConcurrencyError`; run the whole block again to retry.
+        An error inside the block stores nothing. On SQLite the block holds the
+        write lock, so what it reads cannot change before it commits.
+
+        Args:
+            keep: Keep the stored events in `Batch.stored`; a big import
+                passes ``False`` to stay in constant memory.
         """
-        batch = Batch(self.store)
-        yield batch
-        if batch.events:
-            self.store.append(batch.events, batch.expected)
+        with self.store.transaction():
+            batch = Batch(self.store, keep=keep)
+            yield batch
+            batch.flush()
 
     def execute(self, *commands: Command) -> tuple[StoredEvent, ...]:
         """
         Decide and append *commands* atomically; return the stored events.
 
-        A lost optimistic-concurrency race is retried up to ``retries`` times.
+        The commands are read, decided and appended inside one transaction. A
+        store that cannot hold a lock that long reports a lost race with
+        `ConcurrencyError`; the ledger then decides again, up to ``retries``
+        times.
 
         Raises:
             RuleError: A command breaks a rule; nothing was written.
             ConcurrencyError: Other writers kept winning the race.
         """
         for attempt in range(self.retries + 1):
-            batch = Batch(self.store)
-            for command in commands:
-                batch.add(command)
             try:
-                return self.store.append(batch.events, batch.expected)
+                with self.batch() as batch:
+                    for command in commands:
+                        batch.add(command)
+                return tuple(batch.stored)
             except ConcurrencyError:
                 if attempt == self.retries:
                     raise

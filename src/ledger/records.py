@@ -399,10 +399,10 @@ def import_records(
 
     .. versionadded:: 0.1.0
     """
-    records = imported = skipped = events = 0
+    records = imported = skipped = 0
     done = 0  # bytes of the files before the current one
-    with ledger.batch() as batch:
-        pending: dict[str, tuple[str, dict[str, Any]]] = {}
+    start = ledger.head().size
+    with ledger.batch(keep=False) as batch:
         for path in files:
             name = str(path)
             try:
@@ -411,38 +411,26 @@ def import_records(
                 raise RecordError(f"cannot read: {e.strerror}", file=name, line=0) from None
             with handle:
                 for number, obj in read_lines(handle, name):
-                    if progress is not None:
-                        progress(done + handle.tell())
                     records += 1
                     try:
                         command = parse_record(obj, batch.stream_of)
                     except ValidationError as e:
                         raise _located(e, name, number) from None
-                    if command.id in pending:
-                        first, earlier = pending[command.id]
-                        if earlier != obj:
-                            raise RecordError(
-                                f"id {command.id!r} is already used, with other content, "
-                                f"at {first}",
-                                file=name,
-                                line=number,
-                                field="id",
-                            )
-                        skipped += 1
-                        continue
-                    stored = ledger.store.get(command.id)
-                    if stored is not None:
-                        _same_or_fail(ledger, stored, obj, batch.stream_of, name, number)
+                    if batch.stream_of(command.id) is not None:
+                        batch.flush()  # so the store holds it, earlier in this file or not
+                        stored = ledger.store.get(command.id)
+                        _same_or_fail(ledger, stored, obj, batch.stream_of, name, number, start)
                         skipped += 1
                         continue
                     try:
-                        added = batch.add(command)
+                        batch.add(command)
                     except LedgerError as e:
                         raise _located(e, name, number) from None
-                    pending[command.id] = (f"{name}:{number}", obj)
                     imported += 1
-                    events += len(added)
+                    if progress is not None:
+                        progress(done + handle.tell())
                 done += handle.tell()
+    events = batch.count
     return ImportSummary(
         records=records,
         imported=imported,
@@ -467,6 +455,7 @@ def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message need
     lookup: Lookup,
     name: str,
     number: int,
+    start: int,
 ) -> None:
     if isinstance(stored.event, EntryCorrected):
         # A correction that gives only some value fields took the rest from
@@ -487,9 +476,14 @@ def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message need
     if same and _normal(existing, lookup) == _normal(command, lookup):  # type: ignore[arg-type]
         return
     kind = KIND_OF[type(stored.event)]
+    where = (
+        "already used, with other content, earlier in this import"
+        if stored.seq > start
+        else ("already in the ledger")
+    )
     raise RecordError(
-        f"id {stored.event_id!r} is already in the ledger (seq {stored.seq}, a {kind}) "
-        "with other content",
+        f"id {stored.event_id!r} is {where} (seq {stored.seq}, a {kind})"
+        + ("" if stored.seq > start else " with other content"),
         file=name,
         line=number,
         field="id",

@@ -7,7 +7,7 @@ Rules of this projection (all transition rules sit here):
   not retracted. With ``valid_at``, its latest version whose ``as_of`` is
   known by ``valid_at``; a claim with none is dropped, and for each
   (subject, source) only the claim whose chosen version has the latest
-  ``as_of`` remains.
+  ``as_of`` remains, a live claim before a retracted one.
 - A rebuttal stays in force until its source retracts it. A rebuttal that
   carries a counter-claim also lapses once that counter-claim is revised or
   retracted: the rebutter's latest word then speaks for itself.
@@ -337,10 +337,15 @@ def summarize(fold: SubjectFold, valid_at: Stamp | None = None) -> SubjectState 
             picked.append((claim, *choice))
     if valid_at is not None:
         # Each source's latest word about valid_at: the claim with the latest as_of.
+        # A withdrawn claim is no source's standing word: a live one wins.
         best: dict[str, tuple[ClaimFold, int, Version]] = {}
+
+        def rank(item: tuple[ClaimFold, int, Version]) -> tuple[bool, tuple[int, int]]:
+            return (not item[0].retracted, item[2].as_of.sort_key)
+
         for item in picked:
             source = item[0].source
-            if source not in best or item[2].as_of.sort_key >= best[source][2].as_of.sort_key:
+            if source not in best or rank(item) >= rank(best[source]):
                 best[source] = item
         picked = [item for item in picked if best[item[0].source] is item]
     if not picked:

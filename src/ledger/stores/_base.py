@@ -12,6 +12,7 @@ shared here, so every backend stores exactly the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -176,6 +177,15 @@ class EventStore(Protocol):
             ConcurrencyError: A stream is not at its expected version, or a
                 new claim's stream exists already. Nothing was written.
             DuplicateIdError: An event id is taken. Nothing was written.
+        """
+        ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """
+        Group appends: inside the block they commit together, or not at all.
+
+        Reads inside the block see its appends; an exception undoes all of
+        them. Blocks nest: only the outermost one commits.
         """
         ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -40,6 +41,7 @@ class MemoryStore:
         self._ids: dict[str, int] = {}
         self._streams: dict[str, list[int]] = {}
         self._subjects: dict[str, list[int]] = {}
+        self._depth = 0
 
     def append(
         self, batch: Sequence[NewEvent], expected: Mapping[str, int] | None = None
@@ -71,6 +73,32 @@ class MemoryStore:
         for raw in raws:
             self._add(raw)
         return self.head()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several appends: on an error inside the block, all of them are undone."""
+        if self._depth:
+            yield
+            return
+        mark = len(self._log)
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._truncate(mark)
+            raise
+        finally:
+            self._depth -= 1
+
+    def _truncate(self, mark: int) -> None:
+        for raw in reversed(self._log[mark:]):
+            del self._ids[raw.event_id]
+            for index in (self._streams, self._subjects):
+                key = raw.stream if index is self._streams else raw.subject
+                index[key].pop()
+                if not index[key]:
+                    del index[key]
+        del self._log[mark:]
 
     def _add(self, raw: RawEvent) -> None:
         index = len(self._log)

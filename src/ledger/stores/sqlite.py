@@ -149,6 +149,7 @@ class SqliteStore:
         """Open or create the ledger at *path*."""
         self.path = str(path)
         self._clock = clock
+        self._depth = 0
         self.readonly = False
         memory = self.path == ":memory:"
         if not memory:
@@ -268,7 +269,33 @@ class SqliteStore:
             db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """
+        Hold the write lock across several appends: they commit together or not at all.
+
+        Reads inside the block see its appends. Other writers wait (up to the
+        busy timeout) until the block ends.
+
+        .. versionadded:: 0.1.0
+        """
+        with self._write():
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
+        if self._depth:
+            # Inside transaction(): the outer block commits or rolls back.
+            try:
+                yield self.db
+            except sqlite3.IntegrityError as e:
+                raise _integrity(e) from None
+            except sqlite3.Error as e:
+                raise _busy(self.path, e) from None
+            return
         if self.readonly:
             raise StoreError(f"{self.path}: the ledger file is read-only")
         conn = self.db.conn
