@@ -437,6 +437,12 @@ def cutoffs() -> st.SearchStrategy[Stamp]:
     )
 
 
+def cutoffs_for(commands: list[Command]) -> st.SearchStrategy[Stamp]:
+    """Any `cutoffs`, or exactly a time one of *commands* was stated at: the edge case."""
+    stated = [c.stated_at for c in commands if not isinstance(c, CorrectEntry)]
+    return st.one_of(cutoffs(), st.sampled_from(stated))
+
+
 def ledger_values(subject: str) -> st.SearchStrategy[Value]:
     """Labels for control subjects, quantities near 100 for counts; many agree."""
     if subject.startswith("control."):
