@@ -58,15 +58,17 @@ __all__ = [
 ]
 
 CORRECTABLE_BY_KIND: Mapping[str, frozenset[str]] = {
-    "claim": frozenset(
-        {"value", "stated_at", "as_of", "source", "via", "citation", "quote", "note"}
-    ),
-    "revision": frozenset({"value", "stated_at", "as_of", "via", "citation", "quote", "note"}),
-    "rebuttal": frozenset({"stated_at", "source", "reason", "via", "citation", "quote", "note"}),
-    "retraction": frozenset({"stated_at", "via", "citation", "quote", "note"}),
-    "corroboration": frozenset({"stated_at", "source", "via", "citation", "quote", "note"}),
+    "claim": frozenset({"value", "stated_at", "as_of", "source", "via", "citation", "quote"}),
+    "revision": frozenset({"value", "stated_at", "as_of", "via", "citation", "quote"}),
+    "rebuttal": frozenset({"stated_at", "source", "reason", "via", "citation", "quote"}),
+    "retraction": frozenset({"stated_at", "via", "citation", "quote"}),
+    "corroboration": frozenset({"stated_at", "source", "via", "citation", "quote"}),
 }
-"""Which fields a correction may replace, by the kind of record it corrects."""
+"""Which fields a correction may replace, by the kind of record it corrects.
+
+A record's ``note`` is not among them: a correction's own note says why it
+was made, and the records format has one ``note`` field per line.
+"""
 
 KIND_OF: Mapping[type[Event], str] = {
     ClaimAsserted: "claim",
@@ -540,6 +542,28 @@ def _corroborate(view: RecordView, command: CorroborateClaim) -> Decision:
     )
 
 
+def _check_corrected_source(fold: StreamFold, target: RecordInfo, source: object) -> None:
+    """Keep the source rules true after a correction of a source."""
+    if source is None:
+        return
+    if target.kind in {"rebuttal", "corroboration"} and source == fold.claim.source:
+        raise RuleError(
+            f"source: {target.kind} {target.id!r} must come from another source than its "
+            f"claim's ({source!r})"
+        )
+    if target.kind == "claim":
+        others = {
+            r.source
+            for r in fold.records.values()
+            if r.kind in {"rebuttal", "corroboration"} and not r.retracted
+        }
+        if source in others:
+            raise RuleError(
+                f"source: {source!r} rebuts or corroborates claim {target.id!r}, so it "
+                "cannot be the claim's own source"
+            )
+
+
 def _correct(view: RecordView, command: CorrectEntry) -> Decision:
     fold, target = _find(view, command.corrects, "corrects")
     if target.kind == "correction":
@@ -551,19 +575,17 @@ def _correct(view: RecordView, command: CorrectEntry) -> Decision:
     for name in command.fields:
         if name not in allowed:
             raise RuleError(
-                f"{name}: a {target.kind} has no correctable field {name!r} "
+                f"{name}: {target.kind} {target.id!r} has no correctable field {name!r} "
                 f"(correctable: {', '.join(sorted(allowed))})"
             )
-    new_source = command.fields.get("source")
-    if target.kind in {"rebuttal", "corroboration"} and new_source == fold.claim.source:
-        raise RuleError(
-            f"source: a {target.kind} must come from another source than the claim's "
-            f"({new_source!r})"
-        )
+    _check_corrected_source(fold, target, command.fields.get("source"))
     try:
         apply_correction(target.event, command.fields.items())
     except ValidationError as e:
-        raise RuleError(f"the corrected {target.kind} would be invalid: {e}") from None
+        field, _, reason = str(e).partition(": ")
+        raise RuleError(
+            f"{field}: the corrected {target.kind} {target.id!r} would be invalid: {reason}"
+        ) from None
     event = EntryCorrected(corrected_id=target.id, fields=dict(command.fields), note=command.note)
     return Decision(
         events=(NewEvent(event_id=command.id, stream=fold.stream, event=event),),
