@@ -19,6 +19,7 @@ from ledger.values import (
     Quantity,
     Value,
     agree,
+    all_agree,
     interval,
     number,
 )
@@ -559,3 +560,10 @@ def test_counted_units_refuse_negative_amounts(unit):
 def test_other_units_allow_negative_amounts():
     """A change or a balance may be negative when its unit is not a count."""
     assert str(Quantity(amount=-3, unit="USD")) == "-3 USD"
+
+
+@given(st.lists(claim_values(), max_size=6), tolerances())
+def test_all_agree_is_agree_on_every_pair(values, tolerance):
+    """all_agree answers exactly as agree does on every pair, in one pass."""
+    pairwise = all(agree(a, b, tolerance) for a in values for b in values)
+    assert all_agree(values, tolerance) == pairwise

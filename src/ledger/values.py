@@ -27,6 +27,7 @@ import decimal
 import enum
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -45,6 +46,7 @@ __all__ = [
     "Quantity",
     "Value",
     "agree",
+    "all_agree",
     "interval",
     "number",
 ]
@@ -619,6 +621,37 @@ def agree(a: Value, b: Value, tolerance: Decimal = DEFAULT_TOLERANCE) -> bool:
             return False
         return interval(a, tolerance).intersects(interval(b, tolerance))
     return False
+
+
+def all_agree(values: Sequence[Value], tolerance: Decimal = DEFAULT_TOLERANCE) -> bool:
+    """
+    Return whether every pair of *values* agrees, in linear time.
+
+    The same answer as `agree` on every pair: intervals on a line that meet
+    pairwise all share one number (Helly's theorem in one dimension), so it
+    is enough to compare the largest low end with the smallest high end.
+
+    .. versionadded:: 0.1.0
+    """
+    if len(values) < 2:
+        return all(agree(v, v, tolerance) for v in values)
+    if all(isinstance(v, Label) for v in values):
+        return len({v.text.strip().casefold() for v in values if isinstance(v, Label)}) == 1
+    quantities = [v for v in values if isinstance(v, Quantity)]
+    if len(quantities) != len(values) or len({_fold(q.unit) for q in quantities}) != 1:
+        return False
+    _tolerance(tolerance)
+    ivs = [interval(q, tolerance) for q in quantities]
+    low: tuple[Number | None, bool] = (ivs[0].low, ivs[0].low_closed)
+    high: tuple[Number | None, bool] = (ivs[0].high, ivs[0].high_closed)
+    for iv in ivs[1:]:
+        low = _larger_low(Interval(low=low[0], high=None, low_closed=low[1], high_closed=False), iv)
+        high = _smaller_high(
+            Interval(low=None, high=high[0], low_closed=False, high_closed=high[1]), iv
+        )
+    if low[0] is None or high[0] is None:
+        return True
+    return low[0] < high[0] or (low[0] == high[0] and low[1] and high[1])
 
 
 def _fold(unit: str | None) -> str | None:

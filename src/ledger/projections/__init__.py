@@ -38,7 +38,7 @@ from ledger.events import (
 from ledger.stores import StoredEvent
 from ledger.times import Stamp
 
-__all__ = ["Projection", "replay", "timeline"]
+__all__ = ["Position", "Projection", "positioned", "replay", "timeline"]
 
 S = TypeVar("S")
 
@@ -73,6 +73,50 @@ def _target(stored: StoredEvent) -> str | None:
     return None
 
 
+Position = tuple[int, int]
+"""Where an event stands in replay order: a `ledger.times.Stamp.sort_key`."""
+
+
+def positioned(
+    events: Iterable[StoredEvent],
+    *,
+    at: Stamp | None = None,
+    known_at: Stamp | None = None,
+) -> list[tuple[Position, StoredEvent]]:
+    """
+    Return the events to replay with their positions, corrected and in order.
+
+    The engine behind `timeline`: the same events, each with the position it
+    is replayed at (ties are broken by ``seq``).
+
+    .. versionadded:: 0.1.0
+    """
+    kept = [e for e in events if known_at is None or e.recorded_at.known_by(known_at)]
+    fixes: dict[str, list[tuple[str, CorrectedValue]]] = {}
+    for stored in kept:
+        if isinstance(stored.event, EntryCorrected):
+            fixes.setdefault(stored.event.corrected_id, []).extend(stored.event.fields)
+    position: dict[str, Position] = {}
+    ordered: list[tuple[Position, int, StoredEvent]] = []
+    for stored in kept:
+        event = stored.event
+        if stored.event_id in fixes:
+            event = apply_correction(event, fixes[stored.event_id])
+        step = attrs.evolve(stored, event=event) if event is not stored.event else stored
+        target = _target(step)
+        # Unknown targets cannot happen in a ledger the rules built; a log
+        # filtered by known_at always holds its targets (they were earlier).
+        after = position.get(target, (0, 0)) if target else (0, 0)
+        own = event.stated_at.sort_key if not isinstance(event, EntryCorrected) else after
+        position[stored.event_id] = max(own, after)
+        ordered.append((position[stored.event_id], stored.seq, step))
+    if at is not None:
+        limit = at.until_us
+        ordered = [item for item in ordered if item[0][0] <= limit]
+    ordered.sort(key=lambda item: (item[0], item[1]))
+    return [(pos, stored) for pos, _, stored in ordered]
+
+
 def timeline(
     events: Iterable[StoredEvent],
     *,
@@ -94,30 +138,7 @@ def timeline(
 
     .. versionadded:: 0.1.0
     """
-    kept = [e for e in events if known_at is None or e.recorded_at.known_by(known_at)]
-    fixes: dict[str, list[tuple[str, CorrectedValue]]] = {}
-    for stored in kept:
-        if isinstance(stored.event, EntryCorrected):
-            fixes.setdefault(stored.event.corrected_id, []).extend(stored.event.fields)
-    position: dict[str, tuple[int, int]] = {}
-    ordered: list[tuple[tuple[int, int], int, StoredEvent]] = []
-    for stored in kept:
-        event = stored.event
-        if stored.event_id in fixes:
-            event = apply_correction(event, fixes[stored.event_id])
-        step = attrs.evolve(stored, event=event) if event is not stored.event else stored
-        target = _target(step)
-        # Unknown targets cannot happen in a ledger the rules built; a log
-        # filtered by known_at always holds its targets (they were earlier).
-        after = position.get(target, (0, 0)) if target else (0, 0)
-        own = event.stated_at.sort_key if not isinstance(event, EntryCorrected) else after
-        position[stored.event_id] = max(own, after)
-        ordered.append((position[stored.event_id], stored.seq, step))
-    if at is not None:
-        limit = at.until_us
-        ordered = [item for item in ordered if item[0][0] <= limit]
-    ordered.sort(key=lambda item: (item[0], item[1]))
-    return [stored for _, _, stored in ordered]
+    return [stored for _, stored in positioned(events, at=at, known_at=known_at)]
 
 
 def replay(

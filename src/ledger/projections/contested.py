@@ -22,7 +22,6 @@ Rules of this projection (all transition rules sit here):
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -37,7 +36,7 @@ from ledger.events import (
 )
 from ledger.stores import StoredEvent
 from ledger.times import Stamp
-from ledger.values import Number, Quantity, Value, agree, interval
+from ledger.values import Number, Quantity, Value, all_agree, interval
 
 __all__ = [
     "ClaimState",
@@ -47,6 +46,8 @@ __all__ = [
     "SubjectFold",
     "SubjectProjection",
     "SubjectState",
+    "claim_status",
+    "subject_state",
     "summarize",
 ]
 
@@ -170,6 +171,7 @@ class SubjectProjection:
                 return _with_claim(state, attrs.evolve(claim, versions=(*claim.versions, version)))
             case ClaimRebutted():
                 claim = state.claims[event.claim_id]
+                counter = state.claims.get(event.counter_claim_id or "")
                 rebuttal = Rebuttal(
                     id=stored.event_id,
                     source=event.source,
@@ -177,6 +179,8 @@ class SubjectProjection:
                     counter_claim=event.counter_claim_id,
                     reason=event.reason,
                     citation=event.citation,
+                    # A counter-claim already revised or withdrawn speaks for itself.
+                    lapsed=counter is not None and (len(counter.versions) > 1 or counter.retracted),
                 )
                 state = attrs.evolve(state, rebuttals={**state.rebuttals, rebuttal.id: rebuttal})
                 return _with_claim(
@@ -351,9 +355,18 @@ def summarize(fold: SubjectFold, valid_at: Stamp | None = None) -> SubjectState 
     if not picked:
         return None
     claims = tuple(_claim_state(fold, claim, index, version) for claim, index, version in picked)
+    return subject_state(fold.subject, claims)
+
+
+def subject_state(subject: str, claims: tuple[ClaimState, ...]) -> SubjectState:
+    """
+    Return a subject's state from its claims' states (status and spread).
+
+    .. versionadded:: 0.1.0
+    """
     live = [c for c in claims if c.status != "retracted"]
     return SubjectState(
-        subject=fold.subject,
+        subject=subject,
         status=_subject_status(live),
         low=_spread(live, low=True),
         high=_spread(live, low=False),
@@ -361,16 +374,28 @@ def summarize(fold: SubjectFold, valid_at: Stamp | None = None) -> SubjectState 
     )
 
 
+def claim_status(*, retracted: bool, disputed: bool, corroborated: bool) -> str:
+    """
+    Return a claim's status: ``retracted`` > ``disputed`` > ``corroborated`` > ``unverified``.
+
+    .. versionadded:: 0.1.0
+    """
+    if retracted:
+        return "retracted"
+    if disputed:
+        return "disputed"
+    if corroborated:
+        return "corroborated"
+    return "unverified"
+
+
 def _claim_state(fold: SubjectFold, claim: ClaimFold, index: int, version: Version) -> ClaimState:
     rebutted_by = tuple(fold.rebuttals[r] for r in claim.rebuttals if fold.rebuttals[r].in_force)
-    if claim.retracted:
-        status = "retracted"
-    elif rebutted_by:
-        status = "disputed"
-    elif claim.corroborations:
-        status = "corroborated"
-    else:
-        status = "unverified"
+    status = claim_status(
+        retracted=claim.retracted,
+        disputed=bool(rebutted_by),
+        corroborated=bool(claim.corroborations),
+    )
     return ClaimState(
         id=claim.id,
         source=claim.source,
@@ -390,8 +415,7 @@ def _subject_status(live: list[ClaimState]) -> str:
     if not live:
         return "withdrawn"
     disputed = any(c.status == "disputed" for c in live)
-    disagree = any(not agree(a.value, b.value) for a, b in itertools.combinations(live, 2))
-    if disputed or disagree:
+    if disputed or not all_agree([c.value for c in live]):
         return "contested"
     if len({c.source for c in live}) >= 2:
         return "agreed"

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -24,6 +24,11 @@ from ledger import codec
 from ledger.errors import ConcurrencyError, DuplicateIdError, StoreError
 from ledger.events import ClaimAsserted, Event
 from ledger.times import Stamp, format_utc, parse_stamp
+
+if TYPE_CHECKING:
+    from ledger.projections.spans import ClaimSpan, CorroborationSpan, RebuttalSpan
+
+    Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
 
 __all__ = [
     "GENESIS_HASH",
@@ -241,6 +246,15 @@ class EventStore(Protocol):
         Return the subjects in the log, sorted; with *pattern*, those it matches.
 
         A pattern is an exact key or a glob (``casualties.*``), matched case-sensitively.
+        """
+        ...
+
+    def spans_at(self, at: Stamp | None, pattern: str | None) -> Spans | None:
+        """
+        Return the claim, rebuttal and corroboration spans that contain *at*.
+
+        The fast path of `ledger.Ledger.state` (see `ledger.projections.spans`);
+        ``None`` from a store that keeps no spans, whose callers replay.
         """
         ...
 

@@ -159,5 +159,9 @@ class MemoryStore:
         found = sorted(self._subjects)
         return found if pattern is None else [s for s in found if fnmatchcase(s, pattern)]
 
+    def spans_at(self, at: Stamp | None, pattern: str | None) -> None:
+        """Return ``None``: the memory store keeps no spans, so queries replay."""
+        del at, pattern
+
     def close(self) -> None:
         """Do nothing: there is nothing to release."""

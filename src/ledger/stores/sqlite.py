@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlite_utils
 
@@ -45,6 +45,9 @@ from ledger.stores._base import (
     seal,
 )
 from ledger.times import Stamp, utc_now
+
+if TYPE_CHECKING:
+    from ledger.stores._spans import Spans as _SpansT
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -150,12 +153,13 @@ class SqliteStore:
         self.path = str(path)
         self._clock = clock
         self._depth = 0
+        self._touched: set[str] = set()  # streams whose spans the open write must refresh
         self.readonly = False
         memory = self.path == ":memory:"
         if not memory:
             self._check_path(Path(self.path), create=create)
-            self.readonly = Path(self.path).exists() and not os.access(self.path, os.W_OK)
-        uri = f"file:{Path(self.path).absolute()}?mode=ro" if self.readonly else self.path
+            self.readonly = self._cannot_write(Path(self.path))
+        uri = self._read_only_uri(Path(self.path)) if self.readonly else self.path
         try:
             conn = sqlite3.connect(
                 uri,
@@ -190,6 +194,31 @@ class SqliteStore:
         with path.open("rb") as f:
             if f.read(16) != b"SQLite format 3\x00":
                 raise NotALedgerError(f"{path}: not a ledger (not an SQLite file)")
+
+    @staticmethod
+    def _cannot_write(path: Path) -> bool:
+        # A file without a single write permission bit is read-only by intent,
+        # even for root, whom os.access lets write anything. A folder we cannot
+        # write would refuse the journal a write needs.
+        if not path.exists():
+            return False
+        return (
+            not path.stat().st_mode & 0o222
+            or not os.access(path, os.W_OK)
+            or not os.access(path.parent, os.W_OK)
+        )
+
+    @staticmethod
+    def _read_only_uri(path: Path) -> str:
+        # A WAL-mode file is read through its -shm index, which SQLite would
+        # create beside it and leave there. With no journal beside it the main
+        # file holds every committed event, so it is read as immutable and
+        # nothing is created. A -wal left by a crash holds committed events of
+        # its own (a -journal, the undo of a torn write), so then SQLite must
+        # read it, and makes the index if it has to.
+        journals = (Path(f"{path}-wal"), Path(f"{path}-journal"))
+        immutable = not any(j.exists() and j.stat().st_size > 0 for j in journals)
+        return path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
 
     def _prepare(self, busy_timeout: float) -> None:
         conn = self.db.conn
@@ -305,8 +334,10 @@ class SqliteStore:
             raise _busy(self.path, e) from None
         try:
             yield self.db
+            self._refresh_spans()
             conn.execute("COMMIT")
         except BaseException as e:
+            self._touched.clear()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             if isinstance(e, sqlite3.IntegrityError):
@@ -329,6 +360,7 @@ class SqliteStore:
                 now=self._clock(),
             )
             db.conn.executemany(_INSERT, map(_row, sealed))
+            self._touched.update(raw.stream for raw in sealed)
         return tuple(raw.decode() for raw in sealed)
 
     def append_raw(self, raws: Sequence[RawEvent]) -> Head:
@@ -336,7 +368,57 @@ class SqliteStore:
         with self._write() as db:
             check_continues(self.head(), raws)
             db.conn.executemany(_INSERT, map(_row, raws))
+            self._touched.update(raw.stream for raw in raws)
         return self.head()
+
+    # -- the span tables (see ledger.projections.spans) ----------------------
+
+    def _refresh_spans(self) -> None:
+        from ledger.stores import _spans  # noqa: PLC0415 - spans import the store's types
+
+        conn = self.db.conn
+        if not _spans.exists(conn):
+            _spans.rebuild(conn, self.read_stream, self._stream_of)
+        elif self._touched:
+            _spans.refresh(conn, self._touched, self.read_stream, self._stream_of)
+        self._touched.clear()
+
+    def _stream_of(self, event_id: str) -> str | None:
+        row = self.db.conn.execute(
+            "SELECT stream FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def spans_at(self, at: Stamp | None, pattern: str | None) -> _SpansT | None:
+        """
+        Return the claim, rebuttal and corroboration spans that contain *at*.
+
+        ``None`` when the file has no span tables yet (a read-only file from
+        before they existed): the caller then replays instead.
+
+        .. versionadded:: 0.1.0
+        """
+        from ledger.stores import _spans  # noqa: PLC0415
+
+        try:
+            if not _spans.exists(self.db.conn):
+                return None
+            return _spans.query(self.db.conn, None if at is None else at.until_us, pattern)
+        except sqlite3.Error as e:
+            raise _busy(self.path, e) from None
+
+    def rebuild(self) -> int:
+        """
+        Recompute every derived table from the events alone; return the streams rebuilt.
+
+        .. versionadded:: 0.1.0
+        """
+        from ledger.stores import _spans  # noqa: PLC0415
+
+        with self._write() as db:
+            count = _spans.rebuild(db.conn, self.read_stream, self._stream_of)
+            self._touched.clear()
+        return count
 
     def _info(self, stream: str) -> StreamInfo | None:
         row = self.db.conn.execute(
@@ -424,6 +506,8 @@ class SqliteStore:
 
 def _busy(path: str, error: sqlite3.Error) -> StoreError:
     text = str(error)
+    if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
+        return StoreError(f"{path}: the disk is full: nothing of this batch was written")
     if "locked" in text or "busy" in text:
         return StoreError(
             f"{path}: another process kept the ledger locked past the busy timeout; try again"

@@ -1,0 +1,312 @@
+"""
+Spans: each claim's state as a step function of the stated axis.
+
+The fast path behind `ledger.Ledger.state`. Instead of replaying events at
+query time, the store keeps, for every claim, the spans of ``at`` over which
+its value, revision count and retraction stay the same, and for every
+rebuttal and corroboration the span over which it counts. A query for a
+moment then picks the spans that contain it.
+
+Rules of this module:
+
+- Spans are computed per stream by a pure function of the stream's events
+  (corrections applied, positions as `ledger.projections.positioned` gives
+  them), so they can always be rebuilt from the log alone.
+- A span covers ``start <= at < end`` on the ``until`` axis (integer
+  microseconds, `ledger.times.Stamp.until_us`); ``end`` is ``None`` for
+  "from then on".
+- A rebuttal counts from its own position until its source retracts it or
+  its counter-claim is first revised or retracted (that position is passed
+  in, since the counter-claim is a stream of its own).
+- These rules restate `ledger.projections.contested`; a property test keeps
+  the two equal for random ledgers and cut-offs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from ledger.events import (
+    ClaimAsserted,
+    ClaimCorroborated,
+    ClaimRebutted,
+    ClaimRetracted,
+    ClaimRevised,
+)
+from ledger.projections import Position, positioned
+from ledger.projections.contested import (
+    ClaimState,
+    Corroboration,
+    Rebuttal,
+    SubjectState,
+    claim_status,
+    subject_state,
+)
+from ledger.stores import StoredEvent
+from ledger.times import Stamp
+from ledger.values import Value
+
+__all__ = [
+    "ClaimSpan",
+    "CorroborationSpan",
+    "RebuttalSpan",
+    "first_change",
+    "state_from_spans",
+    "stream_spans",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ClaimSpan:
+    """
+    A claim as it stood for every ``at`` in ``[start, end)``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    claim_id: str
+    subject: str
+    source: str
+    via: str | None
+    position: Position
+    seq: int
+    start: int
+    end: int | None
+    value: Value
+    as_of: Stamp
+    stated_at: Stamp
+    citation: str | None
+    revisions: int
+    retracted: bool
+
+
+@attrs.frozen(kw_only=True)
+class RebuttalSpan:
+    """
+    A rebuttal in force for every ``at`` in ``[start, end)``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    rebuttal: Rebuttal
+    claim_id: str
+    subject: str
+    position: Position
+    seq: int
+    start: int
+    end: int | None
+
+
+@attrs.frozen(kw_only=True)
+class CorroborationSpan:
+    """
+    A corroboration, counted for every ``at`` from ``start`` on.
+
+    .. versionadded:: 0.1.0
+    """
+
+    corroboration: Corroboration
+    claim_id: str
+    subject: str
+    position: Position
+    seq: int
+    start: int
+
+
+@attrs.frozen
+class _Version:
+    event_id: str
+    value: Value
+    as_of: Stamp
+    stated_at: Stamp
+    citation: str | None
+
+
+def first_change(events: Iterable[StoredEvent]) -> int | None:
+    """
+    Return where a claim's stream is first revised or retracted (``until_us``).
+
+    A rebuttal carrying this claim as its counter-claim lapses from there on.
+
+    .. versionadded:: 0.1.0
+    """
+    for position, stored in positioned(events):
+        if isinstance(stored.event, ClaimRevised | ClaimRetracted):
+            return position[0]
+    return None
+
+
+def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type
+    events: Iterable[StoredEvent],
+    lapses: Mapping[str, int | None],
+) -> tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]:
+    """
+    Return the spans of one claim's stream.
+
+    Args:
+        events: Every stored event of the stream, in ``seq`` order.
+        lapses: For each counter-claim a rebuttal in this stream carries,
+            where it was first revised or retracted (`first_change`).
+
+    .. versionadded:: 0.1.0
+    """
+    steps = positioned(events)
+    claims: list[ClaimSpan] = []
+    rebuttals: list[RebuttalSpan] = []
+    corroborations: list[CorroborationSpan] = []
+    versions: list[_Version] = []
+    dead: set[str] = set()
+    retracted = False
+    ends: dict[str, int] = {}  # rebuttal id -> where its source retracted it
+    head: ClaimAsserted | None = None
+    head_at: tuple[Position, int] = ((0, 0), 0)
+    for index, (position, stored) in enumerate(steps):
+        event = stored.event
+        match event:
+            case ClaimAsserted():
+                head, head_at = event, (position, stored.seq)
+                versions.append(
+                    _Version(
+                        stored.event_id, event.value, event.as_of, event.stated_at, event.citation
+                    )
+                )
+            case ClaimRevised():
+                versions.append(
+                    _Version(
+                        stored.event_id, event.value, event.as_of, event.stated_at, event.citation
+                    )
+                )
+            case ClaimRetracted():
+                if event.retracted_id == stored.stream:
+                    retracted = True
+                else:
+                    dead.add(event.retracted_id)
+                    ends.setdefault(event.retracted_id, position[0])
+            case ClaimRebutted():
+                rebuttal = Rebuttal(
+                    id=stored.event_id,
+                    source=event.source,
+                    stated_at=event.stated_at,
+                    counter_claim=event.counter_claim_id,
+                    reason=event.reason,
+                    citation=event.citation,
+                )
+                rebuttals.append(
+                    RebuttalSpan(
+                        rebuttal=rebuttal,
+                        claim_id=stored.stream,
+                        subject=stored.subject,
+                        position=position,
+                        seq=stored.seq,
+                        start=position[0],
+                        end=None,
+                    )
+                )
+            case ClaimCorroborated():
+                corroborations.append(
+                    CorroborationSpan(
+                        corroboration=Corroboration(
+                            id=stored.event_id,
+                            source=event.source,
+                            stated_at=event.stated_at,
+                            citation=event.citation,
+                        ),
+                        claim_id=stored.stream,
+                        subject=stored.subject,
+                        position=position,
+                        seq=stored.seq,
+                        start=position[0],
+                    )
+                )
+        last_of_step = index + 1 == len(steps) or steps[index + 1][0][0] != position[0]
+        if head is None or not last_of_step:
+            continue
+        live = [v for v in versions if v.event_id not in dead]
+        span = None
+        if live:  # a log the rules built always has one; a raw one may not
+            current = live[-1]
+            span = ClaimSpan(
+                claim_id=head.claim_id,
+                subject=stored.subject,
+                source=head.source,
+                via=head.via,
+                position=head_at[0],
+                seq=head_at[1],
+                start=position[0],
+                end=None,
+                value=current.value,
+                as_of=current.as_of,
+                stated_at=current.stated_at,
+                citation=current.citation,
+                revisions=sum(1 for v in versions[1:] if v.event_id not in dead),
+                retracted=retracted,
+            )
+        previous = claims[-1] if claims and claims[-1].end is None else None
+        if previous is not None:
+            if span is not None and attrs.evolve(previous, start=span.start) == span:
+                continue  # nothing a reader sees changed here
+            claims[-1] = attrs.evolve(previous, end=position[0])
+        if span is not None:
+            claims.append(span)
+    closed = []
+    for item in rebuttals:
+        stops = [ends.get(item.rebuttal.id), lapses.get(item.rebuttal.counter_claim or "")]
+        end = min((s for s in stops if s is not None), default=None)
+        if end is None or end > item.start:
+            closed.append(attrs.evolve(item, end=end))
+    return claims, closed, corroborations
+
+
+def state_from_spans(
+    claims: Iterable[ClaimSpan],
+    rebuttals: Iterable[RebuttalSpan],
+    corroborations: Iterable[CorroborationSpan],
+) -> tuple[SubjectState, ...]:
+    """
+    Assemble subject states from the spans that contain one moment.
+
+    Claims keep the order replay gives them (by position, then ``seq``), and so
+    do their rebuttals and corroborations; subjects are sorted.
+
+    .. versionadded:: 0.1.0
+    """
+    disputes: dict[str, list[RebuttalSpan]] = {}
+    for r in rebuttals:
+        disputes.setdefault(r.claim_id, []).append(r)
+    confirms: dict[str, list[CorroborationSpan]] = {}
+    for c in corroborations:
+        confirms.setdefault(c.claim_id, []).append(c)
+    by_subject: dict[str, list[ClaimSpan]] = {}
+    for span in claims:
+        by_subject.setdefault(span.subject, []).append(span)
+    states = []
+    for subject in sorted(by_subject):
+        spans = sorted(by_subject[subject], key=lambda s: (s.position, s.seq))
+        states.append(subject_state(subject, tuple(_claim(s, disputes, confirms) for s in spans)))
+    return tuple(states)
+
+
+def _claim(
+    span: ClaimSpan,
+    disputes: Mapping[str, list[RebuttalSpan]],
+    confirms: Mapping[str, list[CorroborationSpan]],
+) -> ClaimState:
+    rebutted = sorted(disputes.get(span.claim_id, ()), key=lambda r: (r.position, r.seq))
+    confirmed = sorted(confirms.get(span.claim_id, ()), key=lambda c: (c.position, c.seq))
+    return ClaimState(
+        id=span.claim_id,
+        source=span.source,
+        via=span.via,
+        value=span.value,
+        as_of=span.as_of,
+        stated_at=span.stated_at,
+        status=claim_status(
+            retracted=span.retracted, disputed=bool(rebutted), corroborated=bool(confirmed)
+        ),
+        revisions=span.revisions,
+        rebutted_by=tuple(r.rebuttal for r in rebutted),
+        corroborated_by=tuple(c.corroboration for c in confirmed),
+        citation=span.citation,
+    )

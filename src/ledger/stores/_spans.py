@@ -1,0 +1,278 @@
+"""
+The span tables: the SQLite home of `ledger.projections.spans`.
+
+Rules of this module:
+
+- The tables are derived: every row comes from `stream_spans` over the
+  events of one stream, and `rebuild` recomputes them all from the log.
+- They change only inside the append's transaction, for the streams the
+  append touched (and the streams whose rebuttals carry a touched stream as
+  their counter-claim), so a committed log and its spans always agree.
+- A query for a moment reads the spans that contain it: no replay.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+
+from ledger import codec
+from ledger.events import ClaimRebutted
+from ledger.projections.contested import Corroboration, Rebuttal
+from ledger.projections.spans import (
+    ClaimSpan,
+    CorroborationSpan,
+    RebuttalSpan,
+    first_change,
+    stream_spans,
+)
+from ledger.stores._base import StoredEvent
+from ledger.times import parse_stamp
+
+__all__ = ["Spans", "create", "exists", "query", "rebuild", "refresh"]
+
+Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
+
+_CLAIM_COLUMNS = (
+    "claim_id, subject, source, via, pos_until, pos_start, seq, span_start, span_end, value, "
+    "as_of, stated_at, citation, revisions, retracted"
+)
+_REBUTTAL_COLUMNS = (
+    "rebuttal_id, claim_id, subject, source, stated_at, counter_claim, reason, citation, "
+    "pos_until, pos_start, seq, span_start, span_end"
+)
+_CORROBORATION_COLUMNS = (
+    "corroboration_id, claim_id, subject, source, stated_at, citation, pos_until, pos_start, "
+    "seq, span_start"
+)
+
+_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS claim_spans ({_CLAIM_COLUMNS})",
+    "CREATE INDEX IF NOT EXISTS claim_spans_claim ON claim_spans (claim_id)",
+    "CREATE INDEX IF NOT EXISTS claim_spans_subject ON claim_spans (subject, span_start)",
+    "CREATE INDEX IF NOT EXISTS claim_spans_start ON claim_spans (span_start, span_end)",
+    f"CREATE TABLE IF NOT EXISTS rebuttal_spans ({_REBUTTAL_COLUMNS})",
+    "CREATE INDEX IF NOT EXISTS rebuttal_spans_claim ON rebuttal_spans (claim_id)",
+    "CREATE INDEX IF NOT EXISTS rebuttal_spans_subject ON rebuttal_spans (subject, span_start)",
+    f"CREATE TABLE IF NOT EXISTS corroboration_spans ({_CORROBORATION_COLUMNS})",
+    "CREATE INDEX IF NOT EXISTS corroboration_spans_claim ON corroboration_spans (claim_id)",
+    (
+        "CREATE INDEX IF NOT EXISTS corroboration_spans_subject ON corroboration_spans "
+        "(subject, span_start)"
+    ),
+)
+
+ReadStream = Callable[[str], Iterator[StoredEvent]]
+StreamOf = Callable[[str], str | None]
+
+
+def exists(conn: sqlite3.Connection) -> bool:
+    """Return whether the file has the span tables."""
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'claim_spans'"
+    ).fetchone()
+    return bool(row[0])
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create the span tables and their indexes (inside the caller's transaction)."""
+    for statement in _SCHEMA:
+        conn.execute(statement)
+
+
+def _with_rebutting(streams: Iterable[str], stream_of: StreamOf) -> set[str]:
+    # A rebuttal's span ends where its counter-claim first changes, and the
+    # counter-claim is a stream of its own: refresh the rebutted stream too.
+    out = set(streams)
+    for stream in list(out):
+        if stream.endswith(".counter"):
+            owner = stream_of(stream.removesuffix(".counter"))
+            if owner is not None:
+                out.add(owner)
+    return out
+
+
+def refresh(
+    conn: sqlite3.Connection, streams: Iterable[str], read_stream: ReadStream, stream_of: StreamOf
+) -> None:
+    """Recompute the spans of *streams* from their events."""
+    claims: list[tuple[object, ...]] = []
+    rebuttals: list[tuple[object, ...]] = []
+    corroborations: list[tuple[object, ...]] = []
+    targets = sorted(_with_rebutting(streams, stream_of))
+    for stream in targets:
+        events = list(read_stream(stream))
+        counters = {
+            e.event.counter_claim_id
+            for e in events
+            if isinstance(e.event, ClaimRebutted) and e.event.counter_claim_id is not None
+        }
+        lapses = {c: first_change(read_stream(c)) for c in counters if c is not None}
+        spans = stream_spans(events, lapses)
+        claims.extend(map(_claim_row, spans[0]))
+        rebuttals.extend(map(_rebuttal_row, spans[1]))
+        corroborations.extend(map(_corroboration_row, spans[2]))
+    for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+        conn.executemany(f"DELETE FROM {table} WHERE claim_id = ?", ((s,) for s in targets))  # noqa: S608
+    _insert(conn, "claim_spans", _CLAIM_COLUMNS, claims)
+    _insert(conn, "rebuttal_spans", _REBUTTAL_COLUMNS, rebuttals)
+    _insert(conn, "corroboration_spans", _CORROBORATION_COLUMNS, corroborations)
+
+
+def rebuild(conn: sqlite3.Connection, read_stream: ReadStream, stream_of: StreamOf) -> int:
+    """Drop every span and recompute them all from the log; return how many streams."""
+    create(conn)
+    for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608
+    streams = [row[0] for row in conn.execute("SELECT DISTINCT stream FROM events")]
+    refresh(conn, streams, read_stream, stream_of)
+    return len(streams)
+
+
+def _insert(
+    conn: sqlite3.Connection, table: str, columns: str, rows: list[tuple[object, ...]]
+) -> None:
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _claim_row(span: ClaimSpan) -> tuple[object, ...]:
+    return (
+        span.claim_id,
+        span.subject,
+        span.source,
+        span.via,
+        span.position[0],
+        span.position[1],
+        span.seq,
+        span.start,
+        span.end,
+        codec.dumps(codec.unstructure_value(span.value)).decode(),
+        str(span.as_of),
+        str(span.stated_at),
+        span.citation,
+        span.revisions,
+        int(span.retracted),
+    )
+
+
+def _rebuttal_row(span: RebuttalSpan) -> tuple[object, ...]:
+    r = span.rebuttal
+    return (
+        r.id,
+        span.claim_id,
+        span.subject,
+        r.source,
+        str(r.stated_at),
+        r.counter_claim,
+        r.reason,
+        r.citation,
+        span.position[0],
+        span.position[1],
+        span.seq,
+        span.start,
+        span.end,
+    )
+
+
+def _corroboration_row(span: CorroborationSpan) -> tuple[object, ...]:
+    c = span.corroboration
+    return (
+        c.id,
+        span.claim_id,
+        span.subject,
+        c.source,
+        str(c.stated_at),
+        c.citation,
+        span.position[0],
+        span.position[1],
+        span.seq,
+        span.start,
+    )
+
+
+def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Spans:
+    """Return the spans containing *at* (``None``: the end) of subjects matching *pattern*."""
+    where, params = _where(at, pattern, ends=True)
+    claims = [
+        ClaimSpan(
+            claim_id=row[0],
+            subject=row[1],
+            source=row[2],
+            via=row[3],
+            position=(row[4], row[5]),
+            seq=row[6],
+            start=row[7],
+            end=row[8],
+            value=codec.structure_value(codec.loads(row[9])),
+            as_of=parse_stamp(row[10]),
+            stated_at=parse_stamp(row[11]),
+            citation=row[12],
+            revisions=row[13],
+            retracted=bool(row[14]),
+        )
+        for row in conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claim_spans WHERE {where}", params)  # noqa: S608
+    ]
+    rebuttals = [
+        RebuttalSpan(
+            rebuttal=Rebuttal(
+                id=row[0],
+                source=row[3],
+                stated_at=parse_stamp(row[4]),
+                counter_claim=row[5],
+                reason=row[6],
+                citation=row[7],
+            ),
+            claim_id=row[1],
+            subject=row[2],
+            position=(row[8], row[9]),
+            seq=row[10],
+            start=row[11],
+            end=row[12],
+        )
+        for row in conn.execute(
+            f"SELECT {_REBUTTAL_COLUMNS} FROM rebuttal_spans WHERE {where}",  # noqa: S608
+            params,
+        )
+    ]
+    where, params = _where(at, pattern, ends=False)
+    corroborations = [
+        CorroborationSpan(
+            corroboration=Corroboration(
+                id=row[0], source=row[3], stated_at=parse_stamp(row[4]), citation=row[5]
+            ),
+            claim_id=row[1],
+            subject=row[2],
+            position=(row[6], row[7]),
+            seq=row[8],
+            start=row[9],
+        )
+        for row in conn.execute(
+            f"SELECT {_CORROBORATION_COLUMNS} FROM corroboration_spans WHERE {where}",  # noqa: S608
+            params,
+        )
+    ]
+    return claims, rebuttals, corroborations
+
+
+def _where(at: int | None, pattern: str | None, *, ends: bool) -> tuple[str, tuple[object, ...]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if pattern is not None:
+        clauses.append("subject GLOB ?")
+        params.append(pattern.replace("[!", "[^"))
+    if at is None:
+        if ends:
+            clauses.append("span_end IS NULL")
+    else:
+        clauses.append("span_start <= ?")
+        params.append(at)
+        if ends:
+            clauses.append("(span_end IS NULL OR span_end > ?)")
+            params.append(at)
+    return (" AND ".join(clauses) or "1"), tuple(params)
