@@ -164,10 +164,9 @@ class Batch:
     def flush(self) -> None:
         """Hand the decided events to the store (still inside its transaction)."""
         if self._pending:
-            stored = self._store.append(self._pending, self._expected)
-            self.count += len(stored)
-            if self._keep:
-                self.stored.extend(stored)
+            stored = self._store.append(self._pending, self._expected, decoded=self._keep)
+            self.count += len(self._pending)
+            self.stored.extend(stored)
             self._pending, self._expected = [], {}
         self._view.trim()
 

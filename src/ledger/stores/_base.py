@@ -168,7 +168,11 @@ class EventStore(Protocol):
     """
 
     def append(
-        self, batch: Sequence[NewEvent], expected: Mapping[str, int] | None = None
+        self,
+        batch: Sequence[NewEvent],
+        expected: Mapping[str, int] | None = None,
+        *,
+        decoded: bool = True,
     ) -> tuple[StoredEvent, ...]:
         """
         Append *batch* atomically and return it as stored.
@@ -177,6 +181,8 @@ class EventStore(Protocol):
             batch: Events in the order they are to be numbered.
             expected: For each stream named, the version the caller last saw
                 (0 for a stream that must not exist yet).
+            decoded: Return the stored events; a bulk import passes ``False``
+                and gets ``()``, saving the work of decoding them.
 
         Raises:
             ConcurrencyError: A stream is not at its expected version, or a

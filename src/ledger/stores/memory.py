@@ -44,7 +44,11 @@ class MemoryStore:
         self._depth = 0
 
     def append(
-        self, batch: Sequence[NewEvent], expected: Mapping[str, int] | None = None
+        self,
+        batch: Sequence[NewEvent],
+        expected: Mapping[str, int] | None = None,
+        *,
+        decoded: bool = True,
     ) -> tuple[StoredEvent, ...]:
         """Append *batch* atomically; see `ledger.stores.EventStore.append`."""
         sealed = seal(
@@ -57,7 +61,7 @@ class MemoryStore:
         )
         for raw in sealed:
             self._add(raw)
-        return tuple(raw.decode() for raw in sealed)
+        return tuple(raw.decode() for raw in sealed) if decoded else ()
 
     def append_raw(self, raws: Sequence[RawEvent]) -> Head:
         """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""

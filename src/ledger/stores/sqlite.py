@@ -347,7 +347,11 @@ class SqliteStore:
             raise
 
     def append(
-        self, batch: Sequence[NewEvent], expected: Mapping[str, int] | None = None
+        self,
+        batch: Sequence[NewEvent],
+        expected: Mapping[str, int] | None = None,
+        *,
+        decoded: bool = True,
     ) -> tuple[StoredEvent, ...]:
         """Append *batch* atomically; see `ledger.stores.EventStore.append`."""
         with self._write() as db:
@@ -361,7 +365,7 @@ class SqliteStore:
             )
             db.conn.executemany(_INSERT, map(_row, sealed))
             self._touched.update(raw.stream for raw in sealed)
-        return tuple(raw.decode() for raw in sealed)
+        return tuple(raw.decode() for raw in sealed) if decoded else ()
 
     def append_raw(self, raws: Sequence[RawEvent]) -> Head:
         """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""
