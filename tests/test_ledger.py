@@ -661,11 +661,11 @@ def racing(tmp_path, *, retries, winner=revise_first):
     b = Ledger(ShortLocks(inner), retries=retries)
     attempts = []
 
-    def losing_once(batch, expected=None):
+    def losing_once(batch, expected=None, *, decoded=True):
         attempts.append([e.event_id for e in batch])
         if len(attempts) == 1:
             winner(a)
-        return inner.append(batch, expected)
+        return inner.append(batch, expected, decoded=decoded)
 
     b.store.append = losing_once
     return a, b, attempts
@@ -718,11 +718,11 @@ def test_on_sqlite_no_writer_overtakes_a_decision(tmp_path):
         append = b.store.append
         refused_writes = []
 
-        def overtaking(batch, expected=None):
+        def overtaking(batch, expected=None, *, decoded=True):
             with pytest.raises(StoreError, match="locked") as caught:
                 a.revise("c1", "contested", stated_at="2022-03-06", id="r-a")
             refused_writes.append(caught.value)
-            return append(batch, expected)
+            return append(batch, expected, decoded=decoded)
 
         b.store.append = overtaking
         b.revise("c1", "ukraine", stated_at="2022-03-07", id="r-b")
