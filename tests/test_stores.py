@@ -699,3 +699,24 @@ def test_an_empty_file_becomes_a_ledger(tmp_path):
     store.append([new("a1", claim("a"))])
     store.close()
     assert SqliteStore(path, create=False).head().size == 1
+
+
+def test_append_raw_copies_a_log_exactly(make_store):
+    """append_raw stores sealed events verbatim: a copy of a log has the same raw events."""
+    source, copy = make_store(), make_store()
+    source.append([new("a1", claim("a")), new("a2", revision("a"))])
+    source.append([new("b1", claim("b")), new("a3", revision("a", amount=2))])
+    raws = list(source.read_raw())
+    assert copy.append_raw(raws) == source.head()
+    assert list(copy.read_raw()) == raws
+    assert [e.event_id for e in copy.read_stream("a")] == ["a1", "a2", "a3"]
+
+
+def test_append_raw_refuses_what_does_not_continue_the_log(make_store):
+    """append_raw refuses events that skip a seq or a stream version, and writes nothing."""
+    source, copy = make_store(), make_store()
+    source.append([new("a1", claim("a")), new("a2", revision("a")), new("a3", revision("a"))])
+    raws = list(source.read_raw())
+    with pytest.raises(StoreError, match="does not continue the log"):
+        copy.append_raw(raws[1:])
+    assert copy.head() == Head(0, GENESIS_HASH)

@@ -30,6 +30,7 @@ from typing import IO, Final, TypeVar
 import click
 
 from ledger import __version__, codec
+from ledger.backup import restore_file
 from ledger.errors import LedgerError, TimeFormatError
 from ledger.ledger import Batch, Ledger, new_id
 from ledger.output import (
@@ -708,6 +709,39 @@ def export_command(*, db: Path, raw: bool, output: Path | None) -> None:
         else:
             for record in ledger.export_records():
                 stream.write(codec.dumps_exact(record) + b"\n")
+
+
+@cli.command("restore")
+@click.argument("db", metavar="NEW", type=click.Path(path_type=Path))
+@click.argument("backup", metavar="FILE", type=click.Path(allow_dash=True, path_type=Path))
+@click.option(
+    "--against",
+    callback=_checkpoint,
+    metavar="SIZE:HASH",
+    help="A checkpoint the backup must extend.",
+)
+def restore_command(*, db: Path, backup: Path, against: Head | None) -> None:
+    """
+    Rebuild a ledger at NEW from FILE, written by export --events ('-' reads stdin).
+
+    NEW must not exist, or be empty. Every event must match its hash and
+    follow the one before, so an altered backup is refused and nothing is
+    written; the restored ledger has the original's sequence numbers,
+    recorded times and hashes.
+    """
+    with contextlib.ExitStack() as stack:
+        if str(backup) == "-":
+            stream: IO[bytes] = sys.stdin.buffer
+            name = "<stdin>"
+        else:
+            try:
+                stream = stack.enter_context(backup.open("rb"))
+            except OSError as e:
+                raise _InputError(f"{backup}: cannot read: {e.strerror}") from None
+            name = str(backup)
+        head = restore_file(db, stream, name=name, against=against)
+    click.echo(f"events restored:  {head.size}")
+    click.echo(f"head:             {head}")
 
 
 def main(args: Sequence[str] | None = None) -> None:

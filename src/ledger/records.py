@@ -39,7 +39,7 @@ from ledger.commands import (
     ReviseClaim,
     StreamFold,
 )
-from ledger.errors import LedgerError, RecordError, ValidationError
+from ledger.errors import LedgerError, RecordError, RuleError, ValidationError
 from ledger.events import (
     ClaimAsserted,
     ClaimCorroborated,
@@ -424,7 +424,8 @@ def import_records(
                         continue
                     try:
                         batch.add(command)
-                    except LedgerError as e:
+                    except (RuleError, ValidationError) as e:
+                        # The record's fault; a store's (disk full, lock) passes through.
                         raise _located(e, name, number) from None
                     imported += 1
                     if progress is not None:

@@ -70,10 +70,14 @@ class MemoryStore:
         versions = {(r.stream, r.version) for r in raws}
         if taken or len(versions) < len(raws) or len({r.event_id for r in raws}) < len(raws):
             raise StoreError("the events repeat an id or a stream version; nothing was written")
+        versions: dict[str, int] = {}
         for raw in raws:
-            info = self._info(raw.stream)
-            if raw.version != (0 if info is None else info[0]) + 1:
+            if raw.stream not in versions:
+                info = self._info(raw.stream)
+                versions[raw.stream] = 0 if info is None else info[0]
+            if raw.version != versions[raw.stream] + 1:
                 raise StoreError(f"event {raw.seq} skips a version of stream {raw.stream!r}")
+            versions[raw.stream] = raw.version
         for raw in raws:
             self._add(raw)
         return self.head()
