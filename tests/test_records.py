@@ -296,7 +296,9 @@ IN_A_FIELD = [
         id="stored-id-other-content",
     ),
     pytest.param(record("corroboration", id="c1"), "id", "seq 1", id="stored-id-other-kind"),
-    pytest.param(record(id="n1"), "id", "already used, with other content", id="id-earlier-in-file"),
+    pytest.param(
+        record(id="n1"), "id", "already used, with other content", id="id-earlier-in-file"
+    ),
 ]
 
 

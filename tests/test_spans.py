@@ -44,7 +44,11 @@ def test_known_at_and_valid_at_agree_with_replay(data):
     ledger = build(groups)
     at, valid_at = data.draw(cutoffs_for(commands)), data.draw(cutoffs_for(commands))
     known_at = f"2026-01-{data.draw(st.integers(min_value=1, max_value=len(groups))):02d}"
-    for kwargs in ({"known_at": known_at}, {"valid_at": valid_at}, {"at": at, "known_at": known_at}):
+    for kwargs in (
+        {"known_at": known_at},
+        {"valid_at": valid_at},
+        {"at": at, "known_at": known_at},
+    ):
         assert ledger.state(**kwargs) == ledger.replayed_state(**kwargs)
 
 
