@@ -691,3 +691,14 @@ def test_python_dash_m_ledger(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("Error: ")
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_rebuild_changes_no_answer(day7):
+    """`ledger rebuild` recomputes the spans from the events; state and head stay the same."""
+    before = run("state", day7, "--at", "2022-03-02", "--format", "json").stdout
+    head = run("head", day7).stdout
+    result = run("rebuild", day7)
+    assert result.exit_code == 0
+    assert "rebuilt the spans of" in result.stdout
+    assert run("state", day7, "--at", "2022-03-02", "--format", "json").stdout == before
+    assert run("head", day7).stdout == head

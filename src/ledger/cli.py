@@ -679,6 +679,19 @@ def head_command(db: Path) -> None:
         click.echo(str(ledger.head()))
 
 
+@cli.command("rebuild")
+@_db
+def rebuild_command(db: Path) -> None:
+    """
+    Recompute DB's derived tables (the spans behind fast queries) from its events alone.
+
+    The events are not touched: the head stays the same, and so does every answer.
+    """
+    with Ledger.open(db, create=False) as ledger:
+        streams = ledger.store.rebuild()
+        click.echo(f"rebuilt the spans of {streams} claims; head {ledger.head()}")
+
+
 @cli.command("export")
 @_db
 @click.option("--events", "raw", is_flag=True, help="Write the stored events, not records.")

@@ -264,6 +264,10 @@ class EventStore(Protocol):
         """
         ...
 
+    def rebuild(self) -> int:
+        """Recompute every derived table from the events alone; return the streams rebuilt."""
+        ...
+
     def close(self) -> None:
         """Release the backend's resources."""
         ...

@@ -67,17 +67,16 @@ class MemoryStore:
         """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""
         check_continues(self.head(), raws)
         taken = [r.event_id for r in raws if r.event_id in self._ids]
-        versions = {(r.stream, r.version) for r in raws}
-        if taken or len(versions) < len(raws) or len({r.event_id for r in raws}) < len(raws):
-            raise StoreError("the events repeat an id or a stream version; nothing was written")
-        versions: dict[str, int] = {}
+        if taken or len({r.event_id for r in raws}) < len(raws):
+            raise StoreError("the events repeat an id; nothing was written")
+        current: dict[str, int] = {}
         for raw in raws:
-            if raw.stream not in versions:
+            if raw.stream not in current:
                 info = self._info(raw.stream)
-                versions[raw.stream] = 0 if info is None else info[0]
-            if raw.version != versions[raw.stream] + 1:
+                current[raw.stream] = 0 if info is None else info[0]
+            if raw.version != current[raw.stream] + 1:
                 raise StoreError(f"event {raw.seq} skips a version of stream {raw.stream!r}")
-            versions[raw.stream] = raw.version
+            current[raw.stream] = raw.version
         for raw in raws:
             self._add(raw)
         return self.head()
@@ -170,6 +169,10 @@ class MemoryStore:
     def spans_at(self, at: Stamp | None, pattern: str | None) -> None:
         """Return ``None``: the memory store keeps no spans, so queries replay."""
         del at, pattern
+
+    def rebuild(self) -> int:
+        """Return 0: the memory store derives nothing it would have to rebuild."""
+        return 0
 
     def close(self) -> None:
         """Do nothing: there is nothing to release."""
