@@ -401,6 +401,16 @@ class _Refused:
 _MAX_INT_CHARS = 64  # far past any number the ledger accepts; keeps int() cheap
 
 
+def _exact_float(text: str) -> Decimal | _Refused:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return _Refused(f"{text[:40]} is beyond what the ledger accepts")
+    if not value.is_finite() or abs(value.adjusted()) > _MAX_INT_CHARS:
+        return _Refused(f"{text[:40]} is beyond what the ledger accepts")
+    return value
+
+
 def _exact_int(text: str) -> int | _Refused:
     if len(text) > _MAX_INT_CHARS:
         digits = len(text.lstrip("-"))
@@ -413,10 +423,14 @@ def _exact_constant(name: str) -> _Refused:
 
 
 def _refused_in(value: object) -> _Refused | None:
-    if isinstance(value, _Refused):
-        return value
-    if isinstance(value, list):
-        return next((r for r in map(_refused_in, value) if r is not None), None)
+    # Iterative: a line may nest arrays as deep as the JSON reader allows.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Refused):
+            return item
+        if isinstance(item, list):
+            stack.extend(item)
     return None
 
 
@@ -424,10 +438,10 @@ def _exact_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValidationError(f"{key}: appears twice in one object")
+            raise ValidationError(f"{key}: appears twice in one object", field=key)
         refused = _refused_in(value)
         if refused is not None:
-            raise ValidationError(f"{key}: {refused.reason}")
+            raise ValidationError(f"{key}: {refused.reason}", field=key)
         out[key] = value
     return out
 
@@ -450,13 +464,13 @@ def loads_exact(text: str) -> JSON:
     try:
         data = json.loads(
             text,
-            parse_float=Decimal,
+            parse_float=_exact_float,
             parse_int=_exact_int,
             parse_constant=_exact_constant,
             object_pairs_hook=_exact_object,
         )
     except json.JSONDecodeError as e:
-        raise ValidationError(f"not valid JSON: {e.msg} at column {e.colno}") from None
+        raise ValidationError(f"not valid JSON: {e.msg} (column {e.colno})") from None
     except RecursionError:
         raise ValidationError("not valid JSON: nested too deeply") from None
     refused = _refused_in(data)
@@ -497,4 +511,9 @@ def dumps_exact(data: JSON, *, indent: bool = False) -> bytes:
     try:
         return orjson.dumps(data, default=_exact_default, option=option)
     except orjson.JSONEncodeError:
+        pass
+    try:
         return orjson.dumps(_big_ints(data), default=_exact_default, option=option)
+    except (orjson.JSONEncodeError, RecursionError) as e:
+        # Lone surrogates and very deep nesting have no JSON orjson will write.
+        raise ValidationError(f"cannot be written as JSON: {e}") from None

@@ -37,8 +37,16 @@ class ValidationError(LedgerError, ValueError):
     """
     A piece of input is malformed.
 
+    Attributes:
+        field: The offending field when the raiser knows it, else ``None``.
+
     .. versionadded:: 0.1.0
     """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        """Build the error; *field* names the offending field, if known."""
+        super().__init__(message)
+        self.field = field
 
 
 class TimeFormatError(ValidationError):
@@ -87,11 +95,10 @@ class RecordError(ValidationError):
 
     def __init__(self, message: str, *, file: str, line: int, field: str | None = None) -> None:
         """Build the error; the rendered message names file, line and field."""
-        where = f"{file}:{line}" + (f": field {field!r}" if field else "")
-        super().__init__(f"{where}: {message}")
+        where = f"{file}:{line}" + (f": field {field!r}" if field is not None else "")
+        super().__init__(f"{where}: {message}", field=field)
         self.file = file
         self.line = line
-        self.field = field
         self.reason = message
 
 

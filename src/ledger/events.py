@@ -39,6 +39,7 @@ __all__ = [
     "apply_correction",
     "check_id",
     "check_subject",
+    "check_text",
 ]
 
 _SUBJECT = re.compile(r"[a-z0-9_]+(?:[.-][a-z0-9_]+)*", re.ASCII)
@@ -46,6 +47,7 @@ _SUBJECT_MAX = 200
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*", re.ASCII)
 _ID_MAX = 200
 _TEXT_MAX = 10_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_subject(subject: object) -> str:
@@ -105,7 +107,18 @@ def _subject(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> No
     check_subject(value)
 
 
-def _text(value: object, field: str) -> str:
+def check_text(value: object, field: str) -> str:
+    """
+    Return *value* if it is usable free text, else raise.
+
+    Text is a non-blank string of at most 10,000 characters without NUL
+    characters or lone surrogates (which no UTF-8 file can hold).
+
+    Raises:
+        ValidationError: Naming *field*.
+
+    .. versionadded:: 0.1.0
+    """
     if not isinstance(value, str):
         raise ValidationError(f"{field}: must be a string, not {type(value).__name__}")
     if not value.strip():
@@ -114,16 +127,18 @@ def _text(value: object, field: str) -> str:
         raise ValidationError(f"{field}: longer than {_TEXT_MAX} characters")
     if "\x00" in value:
         raise ValidationError(f"{field}: contains a NUL character")
+    if _SURROGATE.search(value):
+        raise ValidationError(f"{field}: contains a lone surrogate, which no UTF-8 text can hold")
     return value
 
 
 def _required(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    _text(value, attribute.name)
+    check_text(value, attribute.name)
 
 
 def _optional(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
-        _text(value, attribute.name)
+        check_text(value, attribute.name)
 
 
 def _value(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -276,7 +291,7 @@ def _fields(value: object) -> tuple[tuple[str, CorrectedValue], ...]:
         if not isinstance(new, CORRECTABLE[name]):
             raise ValidationError(f"fields: {name!r} cannot hold a {type(new).__name__}")
         if isinstance(new, str):
-            new = _text(new, name)
+            new = check_text(new, name)
         if name in pairs:
             raise ValidationError(f"fields: {name!r} given twice")
         pairs[name] = new

@@ -50,6 +50,7 @@ from ledger.events import (
     EntryCorrected,
     check_id,
     check_subject,
+    check_text,
 )
 from ledger.stores import StoredEvent
 from ledger.times import Stamp, parse_stamp
@@ -165,7 +166,7 @@ def _text(obj: Mapping[str, Any], name: str) -> str | None:
     value = obj.get(name)
     if value is not None and not isinstance(value, str):
         raise ValidationError(f"must be a string, not {_json_type(value)}")
-    return value
+    return None if value is None else check_text(value, name)
 
 
 def _json_type(value: object) -> str:
@@ -188,19 +189,25 @@ def _time(obj: Mapping[str, Any], name: str) -> Stamp | None:
     return parse_stamp(value)
 
 
-def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:
+def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:  # noqa: C901
     """Build the value from the value fields; a correction inherits those it leaves out."""
     raw = obj["value"] if "value" in obj else _raw_value(base)
     if isinstance(raw, str):
         for name in ("qualifier", "value_high", "unit"):
             if obj.get(name) is not None:
                 raise _FieldError(name, "only a number takes a qualifier, a high end or a unit")
-        return Label(raw)
+        try:
+            return Label(raw)
+        except LedgerError as e:
+            raise _FieldError("value", _reason_of(str(e))) from None
     if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
         raise _FieldError("value", f"must be a number or a label, not {_json_type(raw)}")
     inherit = base if isinstance(base, Quantity) else None
     qualifier = obj.get("qualifier") if "qualifier" in obj else inherit and inherit.qualifier
-    qualifier = qualifier or Qualifier.EXACT
+    if qualifier is None:
+        qualifier = Qualifier.EXACT
+    if not isinstance(qualifier, str):
+        raise _FieldError("qualifier", f"must be a string, not {_json_type(qualifier)}")
     if qualifier not in {q.value for q in Qualifier}:
         raise _FieldError(
             "qualifier", f"{qualifier!r} is not one of {', '.join(q.value for q in Qualifier)}"
@@ -272,7 +279,11 @@ def record_id(obj: Mapping[str, Any]) -> str:
             return check_id(given, "id")
         except ValidationError as e:
             raise _FieldError("id", _reason_of(str(e))) from None
-    digest = hashlib.sha256(codec.dumps_exact(dict(obj))).hexdigest()[:16]
+    try:
+        canonical = codec.dumps_exact(dict(obj))
+    except ValidationError as e:
+        raise _FieldError("id", f"none given, and none can be derived: the record {e}") from None
+    digest = hashlib.sha256(canonical).hexdigest()[:16]
     return f"{obj['type']}-{digest}"
 
 
@@ -294,7 +305,7 @@ def parse_record(obj: Mapping[str, Any], lookup: Lookup) -> Command:
     try:
         return _parse(obj, lookup)
     except _FieldError as e:
-        raise ValidationError(f"{e.field}: {e.reason}") from None
+        raise ValidationError(f"{e.field}: {e.reason}", field=e.field) from None
 
 
 def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PLR0912 - a branch per type
@@ -316,44 +327,53 @@ def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PL
     if kind == "claim":
         _get(lambda o, n: check_subject(o[n]), obj, "subject")
     text = {name: _get(_text, obj, name) for name in (*_TEXT, "reason") if name in FIELDS[kind]}
-    rid = record_id(obj)
     stated = _get(_time, obj, "stated_at")
     as_of = _get(_time, obj, "as_of") if "as_of" in obj else None
     has_value = obj.get("value") is not None
+    if kind == "rebuttal" and not has_value:
+        for name in ("qualifier", "value_high", "unit", "as_of"):
+            if obj.get(name) is not None:
+                raise _FieldError(name, "a rebuttal without a value takes no value fields")
+    # Every field is checked before an id is derived from them all.
+    if kind == "correction":
+        return _correction(obj, lookup)
+    value = _value(obj) if has_value else None
+    rid = record_id(obj)
+    if value is None and kind in {"claim", "revision"}:
+        raise _FieldError("value", f"is required in a {kind} record")
     if kind == "claim":
         return AssertClaim(
             id=rid,
             subject=obj["subject"],
-            value=_value(obj),
+            value=value,  # type: ignore[arg-type]  # checked just above
             stated_at=stated,
             as_of=as_of,
             **text,
         )
     if kind == "revision":
         return ReviseClaim(
-            id=rid, revises=obj["revises"], value=_value(obj), stated_at=stated, as_of=as_of, **text
+            id=rid,
+            revises=obj["revises"],
+            value=value,  # type: ignore[arg-type]  # checked just above
+            stated_at=stated,
+            as_of=as_of,
+            **text,
         )
     if kind == "rebuttal":
-        if not has_value:
-            for name in ("qualifier", "value_high", "unit", "as_of"):
-                if obj.get(name) is not None:
-                    raise _FieldError(name, "a rebuttal without a value takes no value fields")
         return RebutClaim(
             id=rid,
             rebuts=obj["rebuts"],
             stated_at=stated,
-            counter_value=_value(obj) if has_value else None,
+            counter_value=value,
             counter_as_of=as_of,
             **text,
         )
     if kind == "retraction":
         return RetractRecord(id=rid, retracts=obj["retracts"], stated_at=stated, **text)
-    if kind == "corroboration":
-        return CorroborateClaim(id=rid, corroborates=obj["corroborates"], stated_at=stated, **text)
-    return _correction(obj, rid, lookup)
+    return CorroborateClaim(id=rid, corroborates=obj["corroborates"], stated_at=stated, **text)
 
 
-def _correction(obj: Mapping[str, Any], rid: str, lookup: Lookup) -> CorrectEntry:
+def _correction(obj: Mapping[str, Any], lookup: Lookup) -> CorrectEntry:
     fields: dict[str, CorrectedValue] = {}
     if any(name in obj for name in ("value", "qualifier", "value_high", "unit")):
         fold = lookup(obj["corrects"])
@@ -369,7 +389,8 @@ def _correction(obj: Mapping[str, Any], rid: str, lookup: Lookup) -> CorrectEntr
             fields[name] = _get(_text, obj, name)
     if not fields:
         raise _FieldError("corrects", "a correction must replace at least one field")
-    return CorrectEntry(id=rid, corrects=obj["corrects"], fields=fields, note=obj["note"])
+    note = _get(_text, obj, "note")
+    return CorrectEntry(id=record_id(obj), corrects=obj["corrects"], fields=fields, note=note)
 
 
 # -- import -----------------------------------------------------------------
@@ -443,10 +464,12 @@ def import_records(
 
 def _located(error: LedgerError, name: str, number: int) -> RecordError:
     message = str(error)
-    field = _field_of(message)
-    return RecordError(
-        _reason_of(message) if field else message, file=name, line=number, field=field
-    )
+    # A field the raiser named wins; rule errors name theirs as a prefix.
+    field = getattr(error, "field", None)
+    if field is None:
+        field = _field_of(message)
+    reason = message.removeprefix(f"{field}: ") if field is not None else message
+    return RecordError(reason, file=name, line=number, field=field)
 
 
 def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message needs

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -220,7 +221,7 @@ class SqliteStore:
         immutable = not any(j.exists() and j.stat().st_size > 0 for j in journals)
         return path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
 
-    def _prepare(self, busy_timeout: float) -> None:
+    def _prepare(self, busy_timeout: float) -> None:  # noqa: C901 - one check per kind of file
         conn = self.db.conn
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -232,18 +233,41 @@ class SqliteStore:
                         f"{self.path}: written by a newer ledger (file layout {user_version}, "
                         f"this version reads up to {SCHEMA_VERSION}); upgrade ledger"
                     )
-            elif app_id != 0 or self.db.table_names():
+            elif app_id != 0 or (self.db.table_names() and not self._created_meanwhile()):
                 raise NotALedgerError(f"{self.path}: not a ledger (an SQLite file of another kind)")
             elif self.readonly:
                 raise NotALedgerError(f"{self.path}: not a ledger (an empty database)")
             if not self.readonly:
                 if self.path != ":memory:":
-                    self.db.enable_wal()
+                    self._enable_wal(busy_timeout)
                 conn.execute("PRAGMA synchronous = FULL")
                 if app_id != APPLICATION_ID:
                     self._create_schema()
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise _busy(self.path, e) from None
+            raise NotALedgerError(f"{self.path}: not a ledger ({e})") from None
         except sqlite3.DatabaseError as e:
             raise NotALedgerError(f"{self.path}: not a ledger ({e})") from None
+
+    def _created_meanwhile(self) -> bool:
+        # Another process may have made this file a ledger between our two
+        # reads (it commits the schema and the id together): look again.
+        return bool(self.db.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID)
+
+    def _enable_wal(self, busy_timeout: float) -> None:
+        # Switching the journal mode does not wait on the busy handler when
+        # another process is creating the file at the same moment: retry.
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                self.db.enable_wal()
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+            else:
+                return
 
     def _create_schema(self) -> None:
         with self._write() as db:
