@@ -33,9 +33,7 @@ from ledger import Head, Ledger, State
 
 log = logging.getLogger(__name__)
 
-RECORDS = int(
-    os.environ.get("LEDGER_CRASH_RECORDS", "100000" if os.environ.get("CI") else "10000")
-)
+RECORDS = int(os.environ.get("LEDGER_CRASH_RECORDS", "100000" if os.environ.get("CI") else "10000"))
 SEED = 5_2022
 NOW = datetime(2025, 1, 1, tzinfo=UTC)  # every writer's clock: equal logs have equal heads
 WORKER = Path(__file__).parent / "workers" / "import_worker.py"

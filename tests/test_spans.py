@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import Ledger, SqliteStore
-
 from strategies import batches, cutoffs_for, ledger_commands
 
 
@@ -74,7 +73,7 @@ def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
     with Ledger.open(path) as ledger:
         ledger.claim("control.kherson", "russia", source="Russia", stated_at="2022-03-02", id="k")
         for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
-            ledger.store.db.conn.execute(f"DROP TABLE {table}")  # type: ignore[attr-defined]  # noqa: S608
+            ledger.store.db.conn.execute(f"DROP TABLE {table}")  # type: ignore[attr-defined]
     with Ledger.open(path) as ledger:
         assert ledger.store.spans_at(None, None) is None
         assert ledger.state()["control.kherson"].status == "single_source"  # by replay

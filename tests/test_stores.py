@@ -671,7 +671,7 @@ def test_a_held_write_lock_times_out_cleanly(ledger_path):
 
 
 def test_indexes_exist(ledger_path):
-    """The file has unique indexes on (stream, version) and event_id, and one on (subject, stated_until)."""
+    """The file has unique indexes on (stream, version) and event_id, one on subject and time."""
     indexes = sqlite_utils.Database(ledger_path)["events"].indexes
     found = {(tuple(i.columns), bool(i.unique)) for i in indexes}
     assert (("stream", "version"), True) in found
