@@ -95,11 +95,19 @@ def _with_rebutting(streams: Iterable[str], stream_of: StreamOf) -> set[str]:
 def refresh(
     conn: sqlite3.Connection, streams: Iterable[str], read_stream: ReadStream, stream_of: StreamOf
 ) -> None:
-    """Recompute the spans of *streams* from their events."""
+    """Recompute the spans of *streams* from their events, a slice at a time."""
+    targets = sorted(_with_rebutting(streams, stream_of))
+    for start in range(0, len(targets), _SLICE):
+        _refresh(conn, targets[start : start + _SLICE], read_stream)
+
+
+_SLICE = 2000  # streams per slice: bounds memory on an import of any size
+
+
+def _refresh(conn: sqlite3.Connection, targets: list[str], read_stream: ReadStream) -> None:
     claims: list[tuple[object, ...]] = []
     rebuttals: list[tuple[object, ...]] = []
     corroborations: list[tuple[object, ...]] = []
-    targets = sorted(_with_rebutting(streams, stream_of))
     for stream in targets:
         events = list(read_stream(stream))
         counters = {
