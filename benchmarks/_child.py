@@ -1,0 +1,57 @@
+"""
+One measured phase in a process of its own, so its peak memory is its own.
+
+``python -m benchmarks._child import DB RECORDS`` imports a records file
+into a fresh ledger; ``python -m benchmarks._child verify DB`` walks the hash
+chain. Each prints one JSON object: the phase's counts, its wall time, the
+process's CPU time, and its peak resident set size (``ru_maxrss``, KiB on
+Linux).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+from ledger import Ledger
+
+
+def _import(db: str, records: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    with Ledger.open(db) as ledger:
+        summary = ledger.import_records(records)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "records": summary.records,
+        "imported": summary.imported,
+        "skipped": summary.skipped,
+        "events": summary.events,
+        "head": summary.head,
+    }
+
+
+def _verify(db: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    with Ledger.open(db, create=False) as ledger:
+        report = ledger.verify()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "ok": report.ok, "events": report.size}
+
+
+def main(argv: list[str]) -> int:
+    phase, *args = argv
+    result = _import(*args) if phase == "import" else _verify(*args)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_kib"] = usage.ru_maxrss
+    # CPU time next to wall time shows how much other processes slowed the phase.
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,174 @@
+"""
+Smoke tests for the benchmarks, ``python -m benchmarks`` (see docs/performance.md).
+
+They run the whole command at a small size and check what it reports and
+what it generates, never how fast anything was. The ``benchmarks`` folder is
+not installed with the package, so the command runs from the repository root.
+"""
+
+import json
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+from ledger import Ledger
+
+ROOT = Path(__file__).resolve().parent.parent
+N = 300
+HAS_PEER = find_spec("eventsourcing") is not None
+
+METRICS = (
+    "records",
+    "events",
+    "records_bytes",
+    "generate_seconds",
+    "import_seconds",
+    "import_events_per_s",
+    "import_records_per_s",
+    "import_peak_rss_mb",
+    "db_bytes",
+    "wal_bytes",
+    "size_ratio",
+    "verify_events_per_s",
+    "verify_peak_rss_mb",
+    "one_subject_median_ms",
+    "one_subject_p99_ms",
+    "full_state_median_s",
+    "history_median_ms",
+    "replay_events_per_s",
+    "floor_insert_rows_per_s",
+    "floor_scan_rows_per_s",
+    "peer_append_events_per_s",
+    "peer_read_decode_events_per_s",
+    "import_vs_peer",
+    "import_vs_floor",
+    "replay_vs_peer",
+    "one_subject_vs_10k",
+)
+PEER = {
+    "peer_append_events_per_s",
+    "peer_read_decode_events_per_s",
+    "import_vs_peer",
+    "replay_vs_peer",
+}
+ONLY_WITH_BASELINE = {"one_subject_vs_10k"}
+
+
+def bench(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    args = ["--events", N, "--out", out, "--keep"]
+    if not HAS_PEER:
+        args.append("--skip-peer")
+    done = bench(*args)
+    return done, out
+
+
+@pytest.fixture(scope="module")
+def results(run):
+    done, out = run
+    assert done.returncode == 0, done.stderr
+    return json.loads((out / f"results-{N}.json").read_text(encoding="utf-8"))
+
+
+def test_exits_zero_and_prints_the_table(run):
+    done, _ = run
+    assert done.returncode == 0, done.stderr
+    assert f"ledger benchmarks at N = {N}" in done.stdout
+    assert "targets (set for N = 1,000,000):" in done.stdout
+
+
+def test_results_hold_every_metric(results):
+    assert set(results["metrics"]) == set(METRICS)
+    measured = set(METRICS) - ONLY_WITH_BASELINE - (set() if HAS_PEER else PEER)
+    missing = sorted(key for key in measured if results["metrics"][key] is None)
+    assert missing == []
+
+
+def test_every_target_is_judged(results):
+    targets = results["targets"]
+    assert len(targets) == 12
+    for target in targets:
+        assert target["metric"] in METRICS
+        assert target["met"] in {True, False, None}
+
+
+def test_import_counted_every_record(results):
+    assert results["metrics"]["records"] == N
+    assert results["meta"]["import"]["imported"] == N
+    assert results["meta"]["import"]["skipped"] == 0
+    assert results["metrics"]["events"] == results["meta"]["generated"]["events"]
+
+
+def test_verify_and_replay_saw_every_event(results):
+    events = results["metrics"]["events"]
+    assert results["meta"]["verify"]["ok"] is True
+    assert results["meta"]["verify"]["events"] == events
+    assert results["meta"]["replay"]["events"] == events
+
+
+@pytest.mark.skipif(not HAS_PEER, reason="the peer needs the bench extra (eventsourcing)")
+def test_peer_appended_and_read_every_event(results):
+    events = results["metrics"]["events"]
+    assert results["meta"]["peer"]["appended"] == events
+    assert results["meta"]["peer"]["read"] == events
+
+
+def test_generated_file_imports_without_refusal(results, tmp_path):
+    records = Path(results["meta"]["generated"]["path"])
+    with Ledger.open(tmp_path / "again.db") as ledger:
+        summary = ledger.import_records(records)
+        assert summary.records == summary.imported == N
+        assert ledger.verify().ok
+
+
+def test_generated_file_has_the_promised_shape(results):
+    generated = results["meta"]["generated"]
+    assert generated["types"] == {
+        "claim": 60,
+        "revision": 180,
+        "rebuttal": 30,
+        "corroboration": 15,
+        "retraction": 6,
+        "correction": 9,
+    }
+    assert generated["subjects"] == 10
+    assert generated["sources"] == 5
+    assert 0.05 <= generated["out_of_order_share"] <= 0.15
+
+
+def test_generator_is_reproducible(tmp_path):
+    script = (
+        "import sys; from benchmarks.generate import generate; "
+        "generate(sys.argv[1], 500, seed=7); generate(sys.argv[2], 500, seed=7)"
+    )
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", script, first, second],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_refuses_a_tiny_size(tmp_path):
+    done = bench("--events", 3, "--out", tmp_path, "--skip-peer")
+    assert done.returncode == 2
+    assert "--events must be at least 10" in done.stderr
