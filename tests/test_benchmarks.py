@@ -86,6 +86,7 @@ def results(run):
 
 
 def test_exits_zero_and_prints_the_table(run):
+    """The command exits 0 and prints the metrics and the targets."""
     done, _ = run
     assert done.returncode == 0, done.stderr
     assert f"ledger benchmarks at N = {N}" in done.stdout
@@ -93,6 +94,7 @@ def test_exits_zero_and_prints_the_table(run):
 
 
 def test_results_hold_every_metric(results):
+    """The results file holds every metric, each measured unless it needs the peer or a baseline."""
     assert set(results["metrics"]) == set(METRICS)
     measured = set(METRICS) - ONLY_WITH_BASELINE - (set() if HAS_PEER else PEER)
     missing = sorted(key for key in measured if results["metrics"][key] is None)
@@ -100,6 +102,7 @@ def test_results_hold_every_metric(results):
 
 
 def test_every_target_is_judged(results):
+    """Each of the twelve targets is marked met, not met or not measured."""
     targets = results["targets"]
     assert len(targets) == 12
     for target in targets:
@@ -108,6 +111,7 @@ def test_every_target_is_judged(results):
 
 
 def test_import_counted_every_record(results):
+    """The import read and stored every generated record, skipping none."""
     assert results["metrics"]["records"] == N
     assert results["meta"]["import"]["imported"] == N
     assert results["meta"]["import"]["skipped"] == 0
@@ -115,6 +119,7 @@ def test_import_counted_every_record(results):
 
 
 def test_verify_and_replay_saw_every_event(results):
+    """Verify held and replay folded every stored event."""
     events = results["metrics"]["events"]
     assert results["meta"]["verify"]["ok"] is True
     assert results["meta"]["verify"]["events"] == events
@@ -123,12 +128,14 @@ def test_verify_and_replay_saw_every_event(results):
 
 @pytest.mark.skipif(not HAS_PEER, reason="the peer needs the bench extra (eventsourcing)")
 def test_peer_appended_and_read_every_event(results):
+    """The peer appended and read back as many events as the ledger stored."""
     events = results["metrics"]["events"]
     assert results["meta"]["peer"]["appended"] == events
     assert results["meta"]["peer"]["read"] == events
 
 
 def test_generated_file_imports_without_refusal(results, tmp_path):
+    """The generated file imports into an empty ledger without a refusal."""
     records = Path(results["meta"]["generated"]["path"])
     with Ledger.open(tmp_path / "again.db") as ledger:
         summary = ledger.import_records(records)
@@ -137,6 +144,7 @@ def test_generated_file_imports_without_refusal(results, tmp_path):
 
 
 def test_generated_file_has_the_promised_shape(results):
+    """The file has the promised mix of records, subjects, sources and back-filled lines."""
     generated = results["meta"]["generated"]
     assert generated["types"] == {
         "claim": 60,
@@ -152,6 +160,7 @@ def test_generated_file_has_the_promised_shape(results):
 
 
 def test_generator_is_reproducible(tmp_path):
+    """The same seed and size give the same bytes."""
     script = (
         "import sys; from benchmarks.generate import generate; "
         "generate(sys.argv[1], 500, seed=7); generate(sys.argv[2], 500, seed=7)"
@@ -169,6 +178,7 @@ def test_generator_is_reproducible(tmp_path):
 
 
 def test_refuses_a_tiny_size(tmp_path):
+    """Fewer than ten records is a usage error."""
     done = bench("--events", 3, "--out", tmp_path, "--skip-peer")
     assert done.returncode == 2
     assert "--events must be at least 10" in done.stderr
