@@ -269,14 +269,22 @@ class Ledger:
             RuleError: A command breaks a rule; nothing was written.
             ConcurrencyError: Other writers kept winning the race.
         """
-        for attempt in range(self.retries + 1):
+
+        def attempt() -> tuple[StoredEvent, ...]:
+            with self.batch() as batch:
+                for command in commands:
+                    batch.add(command)
+            return tuple(batch.stored)
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Callable[[], S]) -> S:
+        """Run *attempt*, again after each lost race, up to ``retries`` more times."""
+        for tries_left in range(self.retries, -1, -1):
             try:
-                with self.batch() as batch:
-                    for command in commands:
-                        batch.add(command)
-                return tuple(batch.stored)
+                return attempt()
             except ConcurrencyError:
-                if attempt == self.retries:
+                if not tries_left:
                     raise
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
@@ -558,13 +566,8 @@ class Ledger:
         Raises:
             RecordError: Naming file, line and field; nothing was imported.
         """
-        for attempt in range(self.retries + 1):
-            try:
-                return import_records(self, [Path(f) for f in files], progress=progress)
-            except ConcurrencyError:
-                if attempt == self.retries:
-                    raise
-        raise AssertionError  # pragma: no cover - the loop returns or raises
+        paths = [Path(f) for f in files]
+        return self._retrying(lambda: import_records(self, paths, progress=progress))
 
     def export_records(self) -> Iterator[dict[str, Any]]:
         """Yield the ledger as record objects that import back to the same state and history."""
