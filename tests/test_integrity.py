@@ -148,8 +148,8 @@ def flip_last_letter(text):
 
 
 def _row(raw):
-    names = [f.name for f in attrs.fields(type(raw))]
-    values = [getattr(raw, n) for n in names]
+    names = list(raw._fields)
+    values = list(raw)
     return names, [v.decode() if n == "data" else v for n, v in zip(names, values, strict=True)]
 
 
@@ -250,7 +250,7 @@ def forged(good, seq, *, sealed=False):
         prev_hash=good[seq - 2].hash,
     )
     assert raw.decode().event.claim_id == "z"
-    return raw if sealed else attrs.evolve(raw, hash=hashlib.sha256(b"made up").digest())
+    return raw if sealed else raw._replace(hash=hashlib.sha256(b"made up").digest())
 
 
 def test_a_forged_event_at_the_end_fails_there(ledger):
@@ -309,7 +309,7 @@ def test_tampering_before_a_checkpoint_fails_at_the_event(checkpointed):
     """A log whose event 2 was changed fails at 2, before the checkpoint is reached."""
     store, checkpoint = checkpointed
     raws = list(store.read_raw())
-    raws[1] = attrs.evolve(raws[1], data=raws[1].data.replace(b"ria", b"RIA"))
+    raws[1] = raws[1]._replace(data=raws[1].data.replace(b"ria", b"RIA"))
     assert_fails_at(verify(raws, against=checkpoint), 2, list(store.read_raw()))
 
 
@@ -381,5 +381,5 @@ def test_logs_verify_until_a_byte_is_flipped(raws, data):
     pos = data.draw(st.integers(0, len(stored) - 1), label="byte")
     mask = data.draw(st.integers(1, 255), label="mask")
     flipped = stored[:pos] + bytes([stored[pos] ^ mask]) + stored[pos + 1 :]
-    tampered = [*raws[:i], attrs.evolve(raws[i], data=flipped), *raws[i + 1 :]]
+    tampered = [*raws[:i], raws[i]._replace(data=flipped), *raws[i + 1 :]]
     assert_fails_at(verify(tampered), i + 1, raws)

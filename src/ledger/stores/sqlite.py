@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import sqlite_utils
 
@@ -64,7 +64,13 @@ _COLUMNS: Final = (
 )
 # Built from the constant above, never from input.
 _INSERT: Final = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
-_SELECT: Final = f"SELECT {_COLUMNS} FROM events"  # noqa: S608
+# Bytes columns are cast in SQL: a row then becomes a RawEvent as it is, and a
+# column someone edited by hand to another type still reaches verify() as bytes.
+_SELECT: Final = (
+    "SELECT seq, event_id, stream, version, subject, recorded_at, type, schema_version, "
+    "CAST(data AS BLOB), source, stated_at, stated_until, CAST(prev_hash AS BLOB), "
+    "CAST(hash AS BLOB) FROM events"
+)
 
 _TRIGGERS: Final = tuple(
     f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events BEGIN "
@@ -90,37 +96,6 @@ def _row(raw: RawEvent) -> tuple[object, ...]:
         raw.prev_hash,
         raw.hash,
     )
-
-
-def _raw(row: tuple[Any, ...]) -> RawEvent:
-    (seq, event_id, stream, version, subject, recorded_at, type_name, schema) = row[:8]
-    data, source, stated_at, stated_until, prev_hash, hash_ = row[8:]
-    return RawEvent(
-        seq=seq,
-        event_id=event_id,
-        stream=stream,
-        version=version,
-        subject=subject,
-        recorded_at=recorded_at,
-        type=type_name,
-        schema_version=schema,
-        data=_bytes(data),
-        source=source,
-        stated_at=stated_at,
-        stated_until=stated_until,
-        prev_hash=_bytes(prev_hash),
-        hash=_bytes(hash_),
-    )
-
-
-def _bytes(value: object) -> bytes:
-    # Columns hold the declared type unless someone edited the file by hand;
-    # any other type must still reach verify() as bytes that fail it.
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
-    return repr(value).encode()
 
 
 class SqliteStore:
@@ -478,7 +453,7 @@ class SqliteStore:
     def get(self, event_id: str) -> StoredEvent | None:
         """Return the stored event with *event_id*, or ``None``."""
         row = self.db.conn.execute(f"{_SELECT} WHERE event_id = ?", (event_id,)).fetchone()
-        return None if row is None else _raw(row).decode()
+        return None if row is None else RawEvent._make(row).decode()
 
     def read(self, after: int = 0) -> Iterator[StoredEvent]:
         """Yield stored events with ``seq > after`` in order."""
@@ -509,8 +484,7 @@ class SqliteStore:
 
     def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[RawEvent]:
         try:
-            for row in self.db.conn.execute(sql, params):
-                yield _raw(row)
+            yield from map(RawEvent._make, self.db.conn.execute(sql, params))
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
