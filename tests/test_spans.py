@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import Ledger, SqliteStore
+from ledger import (
+    AssertClaim,
+    Ledger,
+    Quantity,
+    RebutClaim,
+    RetractRecord,
+    SqliteStore,
+    parse_stamp,
+)
 from strategies import batches, cutoffs_for, ledger_commands
 
 
@@ -81,3 +89,34 @@ def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
         assert ledger.store.spans_at(None, None) is not None
         assert ledger.state() == ledger.replayed_state()
         assert ledger.state()["control.kherson"].status == "contested"
+
+
+def test_retracting_a_rebuttal_of_a_counter_claim_does_not_lapse_it():
+    """A counter-claim lapses when revised or withdrawn, not when a rebuttal of it is retracted."""
+
+    def at(minute):
+        return parse_stamp(f"2022-03-01T00:{minute:02d}Z")
+
+    ledger = build(
+        [
+            [
+                AssertClaim(
+                    id="c0", subject="s", value=Quantity(amount=90), source="a", stated_at=at(0)
+                )
+            ],
+            [
+                RebutClaim(
+                    id="b1",
+                    rebuts="c0",
+                    source="b",
+                    stated_at=at(1),
+                    counter_value=Quantity(amount=7),
+                ),
+                RebutClaim(id="b2", rebuts="b1.counter", source="a", stated_at=at(2)),
+                RetractRecord(id="x3", retracts="b2", stated_at=at(3)),
+            ],
+        ]
+    )
+    state = ledger.state()
+    assert state == ledger.replayed_state()
+    assert [r.id for r in state["s"].claims[0].rebutted_by] == ["b1"]

@@ -126,14 +126,18 @@ class _Version:
 
 def first_change(events: Iterable[StoredEvent]) -> int | None:
     """
-    Return where a claim's stream is first revised or retracted (``until_us``).
+    Return where a claim is first revised or itself retracted (``until_us``).
 
     A rebuttal carrying this claim as its counter-claim lapses from there on.
+    Retracting a rebuttal or a revision in the stream is no such change.
 
     .. versionadded:: 0.1.0
     """
     for position, stored in positioned(events):
-        if isinstance(stored.event, ClaimRevised | ClaimRetracted):
+        event = stored.event
+        if isinstance(event, ClaimRevised) or (
+            isinstance(event, ClaimRetracted) and event.retracted_id == event.claim_id
+        ):
             return position[0]
     return None
 
