@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -84,39 +85,51 @@ def new_id(kind: str) -> str:
 class _View:
     """What `decide` sees: the store, plus the batch decided so far."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, limit: int = 20_000) -> None:
         self._store = store
-        self._folds: dict[str, StreamFold] = {}
-        self._streams: dict[str, str | None] = {}
+        # The folds of the streams used last, oldest first; a big import
+        # keeps at most *limit* of them, so its memory stays bounded while
+        # the streams it keeps touching stay folded.
+        self._folds: OrderedDict[str, StreamFold] = OrderedDict()
+        self._streams: dict[str, str] = {}
+        self._limit = limit
 
     def stream_of(self, record_id: str) -> StreamFold | None:
-        if record_id not in self._streams:
-            stored = self._store.get(record_id)
-            self._streams[record_id] = None if stored is None else stored.stream
-        stream = self._streams[record_id]
+        stream = self._streams.get(record_id)
         if stream is None:
-            return None
-        if stream not in self._folds:
+            stored = self._store.get(record_id)
+            if stored is None:
+                return None
+            stream = stored.stream
+        fold = self._folds.get(stream)
+        if fold is None:
             events = ((e.event_id, e.event) for e in self._store.read_stream(stream))
-            self._folds[stream] = StreamFold.of(stream, events)
-            for record in self._folds[stream].records:
-                self._streams[record] = stream
-        return self._folds[stream]
+            fold = self._keep(StreamFold.of(stream, events))
+        else:
+            self._folds.move_to_end(stream)
+        return fold
 
-    def trim(self, limit: int = 50_000) -> None:
-        # Everything decided so far is in the store now: forget the folds
-        # rather than let a big import hold one per claim.
-        if len(self._folds) > limit:
-            self._folds.clear()
-            self._streams.clear()
+    def _keep(self, fold: StreamFold) -> StreamFold:
+        self._folds[fold.stream] = fold
+        self._folds.move_to_end(fold.stream)
+        for record in fold.records:
+            self._streams[record] = fold.stream
+        return fold
+
+    def trim(self) -> None:
+        # Everything decided so far is in the store now, so a fold dropped
+        # here is folded again from the store if it is needed again.
+        while len(self._folds) > self._limit:
+            _, fold = self._folds.popitem(last=False)
+            for record in fold.records:
+                self._streams.pop(record, None)
 
     def add(self, events: Iterable[NewEvent]) -> None:
         for item in events:
             fold = self._folds.get(item.stream)
             if fold is None:
                 fold = self.stream_of(item.stream) or StreamFold(stream=item.stream)
-            self._folds[item.stream] = fold.apply(item.event_id, item.event)
-            self._streams[item.event_id] = item.stream
+            self._keep(fold.apply(item.event_id, item.event))
 
 
 class Batch:
