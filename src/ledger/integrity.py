@@ -26,6 +26,9 @@ from ledger.times import parse_stamp
 
 __all__ = ["VerifyReport", "verify"]
 
+_REMEMBERED = 1 << 16
+"""How many parsed stated times `verify` keeps at most."""
+
 
 @attrs.frozen(kw_only=True)
 class VerifyReport:
@@ -121,6 +124,8 @@ def _problem(raw: RawEvent, expected: int, prev: bytes, until: dict[str, int]) -
     try:
         expected_index = codec.index_fields(data)
         if expected_index[1] is not None and expected_index[1] not in until:
+            if len(until) >= _REMEMBERED:  # constant memory, whatever the log's size
+                until.clear()
             until[expected_index[1]] = parse_stamp(expected_index[1]).until_us
     except LedgerError as e:
         return f"stored data is unreadable: {e}"
