@@ -62,6 +62,7 @@ __all__ = [
     "loads_exact",
     "structure_value",
     "unstructure_value",
+    "value_from_bytes",
 ]
 
 JSON = Any
@@ -170,6 +171,21 @@ def structure_value(data: JSON, field: str = "value") -> Value:
     if isinstance(data, dict) and all(isinstance(v, str | None) for v in data.values()):
         return _cached_value(tuple(sorted(data.items())), field)
     return _structure_value(data, field)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def value_from_bytes(data: bytes | str) -> Value:
+    """
+    Return the claimed value stored as the JSON *data*.
+
+    Cached: a state query reads the same few stored values many times.
+
+    Raises:
+        ValidationError: When *data* is not a stored value.
+
+    .. versionadded:: 0.1.0
+    """
+    return structure_value(loads(data))
 
 
 @functools.lru_cache(maxsize=1 << 16)

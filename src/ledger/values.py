@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -500,28 +501,34 @@ class Interval:
             raise InvalidValueError(f"other: must be an Interval, not {type(other).__name__}")
         # The overlap runs from the larger low end to the smaller high end; an
         # end shared by both is in the overlap only if both include it.
-        low, low_closed = _larger_low(self, other)
-        high, high_closed = _smaller_high(self, other)
+        low, low_closed = _larger_low((self.low, self.low_closed), (other.low, other.low_closed))
+        high, high_closed = _smaller_high(
+            (self.high, self.high_closed), (other.high, other.high_closed)
+        )
         if low is None or high is None:
             # Both intervals are non-empty, so an overlap open on one side is too.
             return True
         return low < high or (low == high and low_closed and high_closed)
 
 
-def _larger_low(a: Interval, b: Interval) -> tuple[Number | None, bool]:
-    if a.low is None or (b.low is not None and b.low > a.low):
-        return b.low, b.low_closed
-    if b.low is None or a.low > b.low:
-        return a.low, a.low_closed
-    return a.low, a.low_closed and b.low_closed
+End: TypeAlias = tuple[Number | None, bool]
+"""One end of an interval: its number (``None``: unbounded) and whether it is closed."""
 
 
-def _smaller_high(a: Interval, b: Interval) -> tuple[Number | None, bool]:
-    if a.high is None or (b.high is not None and b.high < a.high):
-        return b.high, b.high_closed
-    if b.high is None or a.high < b.high:
-        return a.high, a.high_closed
-    return a.high, a.high_closed and b.high_closed
+def _larger_low(a: End, b: End) -> End:
+    if a[0] is None or (b[0] is not None and b[0] > a[0]):
+        return b
+    if b[0] is None or a[0] > b[0]:
+        return a
+    return a[0], a[1] and b[1]
+
+
+def _smaller_high(a: End, b: End) -> End:
+    if a[0] is None or (b[0] is not None and b[0] < a[0]):
+        return b
+    if b[0] is None or a[0] < b[0]:
+        return a
+    return a[0], a[1] and b[1]
 
 
 def _tolerance(tolerance: object) -> Number:
@@ -558,9 +565,16 @@ def interval(q: Quantity, tolerance: Decimal = DEFAULT_TOLERANCE) -> Interval:
 
     .. versionadded:: 0.1.0
     """
-    t = _tolerance(tolerance)
     if not isinstance(q, Quantity):
         raise InvalidValueError(f"q: must be a Quantity, not {type(q).__name__}")
+    # State queries ask for the same few quantities' intervals again and again.
+    return _interval(
+        q, DEFAULT_TOLERANCE if tolerance is DEFAULT_TOLERANCE else _tolerance(tolerance)
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _interval(q: Quantity, t: Number) -> Interval:
     n = q.amount
     low: Number | None = n
     high: Number | None = n
@@ -640,15 +654,12 @@ def all_agree(values: Sequence[Value], tolerance: Decimal = DEFAULT_TOLERANCE) -
     quantities = [v for v in values if isinstance(v, Quantity)]
     if len(quantities) != len(values) or len({_fold(q.unit) for q in quantities}) != 1:
         return False
-    _tolerance(tolerance)
     ivs = [interval(q, tolerance) for q in quantities]
-    low: tuple[Number | None, bool] = (ivs[0].low, ivs[0].low_closed)
-    high: tuple[Number | None, bool] = (ivs[0].high, ivs[0].high_closed)
+    low: End = (ivs[0].low, ivs[0].low_closed)
+    high: End = (ivs[0].high, ivs[0].high_closed)
     for iv in ivs[1:]:
-        low = _larger_low(Interval(low=low[0], high=None, low_closed=low[1], high_closed=False), iv)
-        high = _smaller_high(
-            Interval(low=None, high=high[0], low_closed=False, high_closed=high[1]), iv
-        )
+        low = _larger_low(low, (iv.low, iv.low_closed))
+        high = _smaller_high(high, (iv.high, iv.high_closed))
     if low[0] is None or high[0] is None:
         return True
     return low[0] < high[0] or (low[0] == high[0] and low[1] and high[1])

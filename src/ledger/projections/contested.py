@@ -365,12 +365,9 @@ def subject_state(subject: str, claims: tuple[ClaimState, ...]) -> SubjectState:
     .. versionadded:: 0.1.0
     """
     live = [c for c in claims if c.status != "retracted"]
+    low, high = _spread(live)
     return SubjectState(
-        subject=subject,
-        status=_subject_status(live),
-        low=_spread(live, low=True),
-        high=_spread(live, low=False),
-        claims=claims,
+        subject=subject, status=_subject_status(live), low=low, high=high, claims=claims
     )
 
 
@@ -422,15 +419,13 @@ def _subject_status(live: list[ClaimState]) -> str:
     return "single_source"
 
 
-def _spread(live: list[ClaimState], *, low: bool) -> Number | None:
+def _spread(live: list[ClaimState]) -> tuple[Number | None, Number | None]:
     ends = [interval(c.value) for c in live if isinstance(c.value, Quantity)]
-    if not ends:
-        return None
-    values = [i.low if low else i.high for i in ends]
-    if any(v is None for v in values):
-        return None
-    bounded = [v for v in values if v is not None]
-    return _tidy(min(bounded) if low else max(bounded))
+    lows, highs = [i.low for i in ends], [i.high for i in ends]
+    return (
+        None if not ends or None in lows else _tidy(min(n for n in lows if n is not None)),
+        None if not ends or None in highs else _tidy(max(n for n in highs if n is not None)),
+    )
 
 
 def _tidy(n: Number) -> Number:

@@ -217,7 +217,7 @@ def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Span
             seq=row[6],
             start=row[7],
             end=row[8],
-            value=codec.structure_value(codec.loads(row[9])),
+            value=codec.value_from_bytes(row[9]),
             as_of=parse_stamp(row[10]),
             stated_at=parse_stamp(row[11]),
             citation=row[12],
