@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeAlias, TypeVar
 
 from ledger import codec
-from ledger.errors import CheckpointError, LedgerError, ValidationError
+from ledger.errors import CheckpointError, ValidationError
 from ledger.projections import Projection
 from ledger.stores import GENESIS_HASH, EventStore, Head, RawEvent, StoredEvent
 
@@ -300,7 +300,7 @@ class SqliteCheckpoint(Generic[S]):
         size, hash_, state = row
         try:
             return Head(size, bytes(hash_)), self._decode(bytes(state))
-        except (LedgerError, ValueError, TypeError, KeyError) as e:
+        except Exception as e:  # noqa: BLE001 - a decoder of any kind may fail in any way
             raise CheckpointError(
                 f"{self.path}: the state of checkpoint {self.name!r} cannot be read back: {e}"
             ) from None
