@@ -32,6 +32,7 @@ from ledger import (
     SqliteStore,
     ValidationError,
     cli,
+    codec,
 )
 from ledger.follow import follow, follow_raw
 from ledger.output import raw_event_json
@@ -166,13 +167,30 @@ def test_a_quiet_follower_stops_when_its_event_is_set(tmp_path):
     timer.join()
 
 
+@pytest.mark.parametrize("backend", ["memory", "sqlite-file"])
+def test_wait_wakes_for_another_writer_and_otherwise_times_out(tmp_path, backend):
+    """Memory and SQLite wait: false on a quiet log, true once another writer appends."""
+    if backend == "memory":
+        writer = reader = Ledger.memory()
+    else:
+        writer = Ledger.open(tmp_path / "l.db")
+        reader = Ledger.open(tmp_path / "l.db", create=False)
+    claims(writer, 1)
+    assert reader.store.wait(1, 0.02) is False
+    timer = threading.Timer(0.05, claims, (writer, 1, 1))
+    timer.start()
+    assert reader.store.wait(1, DEADLINE) is True
+    timer.join()
+    assert reader.head().size == 2
+
+
 class Jumbled:
     """
-    A store whose reads misbehave as a server's might: a gap, then repeats.
+    A store whose reads misbehave as a server's might: repeats, gaps and short pages.
 
-    Its first read of each position holds back the event after it and goes on
-    with the rest, as if a transaction had not become visible yet; later
-    reads start one event too early. Its wait always says nothing came.
+    Every read starts one event early and yields at most four events; the
+    first read from each position also holds back the event after it, as if
+    its transaction were not visible yet. Its wait always says nothing came.
     """
 
     def __init__(self, inner):
@@ -182,10 +200,8 @@ class Jumbled:
     def read(self, after=0):
         first_time = after not in self.reads
         self.reads.append(after)
-        events = list(self.inner.read(max(after - 1, 0)))
-        if first_time:
-            return iter([e for e in events if e.seq != after + 1])
-        return iter(events)
+        events = self.inner.read(max(after - 1, 0))
+        return iter([e for e in events if not (first_time and e.seq == after + 1)][:4])
 
     def wait(self, after, timeout):
         del after, timeout
@@ -195,7 +211,7 @@ class Jumbled:
 def test_a_gap_is_waited_out_and_repeats_are_dropped(day7):
     """Events past a gap are held back until it fills; events read again are not yielded again."""
     store = Jumbled(day7.store)
-    followed = [e.seq for e in follow(store, 0, poll=0.001, stop=lambda: len(store.reads) > 60)]
+    followed = [e.seq for e in follow(store, 0, poll=0.001, stop=lambda: len(store.reads) > 100)]
     assert followed == list(range(1, day7.head().size + 1))
 
 
@@ -512,6 +528,7 @@ class Child:
     def __init__(self, *args):
         self.process = subprocess.Popen(
             [sys.executable, *map(str, args)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ},
@@ -550,12 +567,36 @@ class Child:
         return status
 
 
-class Followed:
-    """The outcome of one run of writer and followers."""
+COUNT = 150
+KILL_AFTER = 30
 
-    def __init__(self):
-        self.writer = []  # [seq, id] pairs the writer was told it stored
-        self.runs = {}  # follower name -> list of Child runs, in order
+
+class Followed:
+    """
+    One writer and five followers on one ledger, and what each of them printed.
+
+    ``tail`` and ``follow`` run throughout; the ``-killed`` ones are killed
+    with SIGKILL once they have shown `KILL_AFTER` events and started again
+    from where they were: ``--after`` the last seq printed, or the checkpoint.
+    """
+
+    def __init__(self, folder):
+        self.path = folder / "ledger.db"
+        Ledger.open(self.path).close()
+        model = folder / "model.db"
+        self.checkpoint = SqliteCheckpoint(model, "ids", state_type=tuple[str, ...])
+        tail = ("-m", "ledger", "tail", self.path, "--follow", "--format", "json")
+        reader = (WORKERS / "follow_reader.py",)
+        self.starts = {
+            "tail": lambda after: Child(*tail, "--after", after),
+            "tail-killed": lambda after: Child(*tail, "--after", after),
+            "follow": lambda after: Child(*reader, "follow", self.path, after),
+            "follow-killed": lambda after: Child(*reader, "follow", self.path, after),
+            "runner-killed": lambda _: Child(*reader, "run", self.path, model),
+        }
+        self.runs = {name: [start(0)] for name, start in self.starts.items()}
+        self.writer = Child(WORKERS / "follow_writer.py", self.path, COUNT, 7)
+        self.at_kill = {}  # follower name -> events it had shown when it was killed
         self.statuses = {}  # follower name -> exit status at SIGTERM
         self.stderrs = {}
 
@@ -565,85 +606,78 @@ class Followed:
     def lines(self, name):
         return [line for child in self.runs[name] for line in child.lines if line.startswith(b"{")]
 
+    def seen(self, name):
+        """How many events a follower has shown: printed, or saved in its checkpoint."""
+        if name.startswith("runner"):
+            saved = self.checkpoint.load()
+            return 0 if saved is None else saved[0].size
+        return len(self.pairs(name))
 
-COUNT = 150
-KILL_AFTER = 30
+    def kill_and_restart(self, name):
+        self.runs[name][-1].kill()
+        self.at_kill[name] = self.seen(name)
+        last = self.pairs(name)[-1][0] if not name.startswith("runner") else 0
+        self.runs[name].append(self.starts[name](last))
+
+    def step(self):
+        """Kill whom it is time to kill, let the writer go on after; return whether all is done."""
+        for name in self.starts:
+            due = name.endswith("-killed") and name not in self.at_kill
+            if due and self.seen(name) >= KILL_AFTER:
+                self.kill_and_restart(name)
+        stdin = self.writer.process.stdin
+        if len(self.at_kill) == 3 and b"HALF\n" in self.writer.lines and not stdin.closed:
+            # Only now may the writer go on: every kill landed while the log grew.
+            stdin.write(b"GO\n")
+            stdin.close()
+        done = self.writer.process.poll() is not None
+        return done and all(self.seen(name) >= COUNT for name in self.starts)
+
+    def stop_all(self):
+        for name in self.starts:
+            child = self.runs[name][-1]
+            self.statuses[name] = child.stop()
+            self.stderrs[name] = child.stderr
+
+    def kill_all(self):
+        for child in [self.writer, *(c for runs in self.runs.values() for c in runs)]:
+            if child.process.poll() is None:
+                child.kill()
 
 
 @pytest.fixture(scope="module")
 def followed(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("follow")
-    path = folder / "ledger.db"
-    Ledger.open(path).close()
-    model = folder / "model.db"
-    checkpoint = SqliteCheckpoint(model, "ids", state_type=tuple[str, ...])
-    tail = ("-m", "ledger", "tail", path, "--follow", "--format", "json")
-    reader = (WORKERS / "follow_reader.py",)
-    starts = {
-        "tail": lambda after: Child(*tail, "--after", after),
-        "tail-killed": lambda after: Child(*tail, "--after", after),
-        "follow": lambda after: Child(*reader, "follow", path, after),
-        "follow-killed": lambda after: Child(*reader, "follow", path, after),
-        "runner-killed": lambda _: Child(*reader, "run", path, model),
-    }
-    out = Followed()
-    out.runs = {name: [start(0)] for name, start in starts.items()}
-    writer = Child(WORKERS / "follow_writer.py", path, COUNT, 7)
+    out = Followed(tmp_path_factory.mktemp("follow"))
     deadline = time.monotonic() + DEADLINE
-
-    def seen(name):
-        if name.startswith("runner"):
-            saved = checkpoint.load()
-            return 0 if saved is None else saved[0].size
-        return len(out.pairs(name))
-
-    killed = set()
     try:
-        while time.monotonic() < deadline:
-            for name, start in starts.items():
-                if name.endswith("-killed") and name not in killed and seen(name) >= KILL_AFTER:
-                    out.runs[name][-1].kill()
-                    killed.add(name)
-                    last = out.pairs(name)[-1][0] if not name.startswith("runner") else 0
-                    out.runs[name].append(start(last))
-            if writer.process.poll() is not None and all(seen(n) >= COUNT for n in starts):
-                break
+        while not out.step() and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert writer.process.wait(timeout=1) == 0, writer.process.stderr.read()
-        for name in starts:
-            child = out.runs[name][-1]
-            out.statuses[name] = child.stop()
-            out.stderrs[name] = child.stderr
+        assert out.writer.process.wait(timeout=1) == 0, out.writer.process.stderr.read()
+        out.stop_all()
     finally:
-        for child in [writer, *(c for runs in out.runs.values() for c in runs)]:
-            if child.process.poll() is None:
-                child.kill()
-    out.writer = writer.events()
-    out.saved = saved_as(checkpoint)
-    checkpoint.close()
-    with Ledger.open(path, create=False) as ledger:
+        out.kill_all()
+    out.written = out.writer.events()
+    out.saved = saved_as(out.checkpoint)
+    out.checkpoint.close()
+    with Ledger.open(out.path, create=False) as ledger:
         out.stored = [(e.seq, e.event_id) for e in ledger.events()]
-        out.exported = [codec_line(raw) for raw in ledger.store.read_raw()]
+        out.exported = [
+            codec.dumps_exact(raw_event_json(r)) + b"\n" for r in ledger.store.read_raw()
+        ]
         out.head = ledger.head()
     return out
 
 
-def codec_line(raw):
-    from ledger import codec  # noqa: PLC0415
-
-    return codec.dumps_exact(raw_event_json(raw)) + b"\n"
-
-
 def test_the_writer_stored_what_it_was_told(followed):
     """The ledger holds exactly the events the writer was told it stored, in its order."""
-    assert len(followed.writer) == COUNT
-    assert followed.stored == followed.writer
+    assert len(followed.written) == COUNT
+    assert followed.stored == followed.written
 
 
 @pytest.mark.parametrize("name", ["follow", "follow-killed"])
 def test_python_followers_end_with_exactly_the_writers_events(followed, name):
     """Ledger.follow killed midway and resumed or not, yields each event once."""
-    assert followed.pairs(name) == followed.writer
+    assert followed.pairs(name) == followed.written
 
 
 @pytest.mark.parametrize("name", ["tail", "tail-killed"])
@@ -653,16 +687,17 @@ def test_tail_followers_print_exactly_the_log(followed, name):
 
 
 def test_the_killed_followers_were_restarted(followed):
-    """Each killed follower ran twice, its first run cut off after some events."""
+    """Each killed follower ran twice, its first run cut off midway (the writer waits for it)."""
     for name in ("tail-killed", "follow-killed", "runner-killed"):
         first, second = followed.runs[name]
+        assert KILL_AFTER <= followed.at_kill[name] < COUNT
         assert first.process.returncode == -signal.SIGKILL
         assert second.process.returncode == 0
 
 
 def test_a_killed_runner_resumes_to_exactly_the_writers_events(followed):
     """The runner's read model, across a kill -9 and a restart, folded each event once, in order."""
-    assert followed.saved == (str(followed.head), tuple(rid for _, rid in followed.writer))
+    assert followed.saved == (str(followed.head), tuple(rid for _, rid in followed.written))
 
 
 def test_followers_stop_cleanly_on_sigterm(followed):
