@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from ledger import (
     CheckpointError,
+    Head,
     Ledger,
     MemoryCheckpoint,
     ProjectionRunner,
@@ -36,6 +37,7 @@ from ledger import (
 )
 from ledger.follow import follow, follow_raw
 from ledger.output import raw_event_json
+from ledger.stores import GENESIS_HASH
 
 DAY7 = Path(__file__).parent.parent / "examples" / "day7.jsonl"
 WORKERS = Path(__file__).parent / "workers"
@@ -341,6 +343,14 @@ def test_a_waiting_runner_keeps_up_until_stopped(tmp_path):
     assert state == tuple(f"c{n}" for n in range(25))
     assert saved_as(checkpoint) == (str(ledger.head()), state)
     reader.close()
+
+
+def test_a_checkpoint_at_the_start_folds_everything(day7):
+    """A checkpoint saved at position 0 (by hand) resumes from the first event."""
+    checkpoint = MemoryCheckpoint()
+    checkpoint.save(Head(0, GENESIS_HASH), ("before",))
+    state = ProjectionRunner(day7.store, EventIds(), checkpoint).run()
+    assert state == ("before", *fold(EventIds(), day7.events()))
 
 
 def test_save_every_must_be_positive(day7):
