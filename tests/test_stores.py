@@ -462,6 +462,21 @@ def test_appending_while_reading_ends(store):
     assert store.head().size == 4
 
 
+def test_wait_is_true_at_once_when_the_log_is_past_after(store):
+    """wait(after, 0) is true as soon as the log holds an event past *after*."""
+    fill(store)
+    assert store.wait(0, 0) is True
+    assert store.wait(5, 0) is True
+
+
+def test_wait_on_a_quiet_log_returns_and_changes_nothing(store):
+    """wait on a log nobody appends to returns once its time is up (a spurious True is allowed)."""
+    fill(store)
+    head = store.head()
+    assert store.wait(6, 0.01) in {True, False}
+    assert store.head() == head
+
+
 def fresh_stores(directory):
     """Return one new store of every backend, all on the same fake clock."""
     return [open_store(backend, directory, ticking()) for backend in BACKENDS]

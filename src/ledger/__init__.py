@@ -16,6 +16,7 @@ from ledger.commands import (
     ReviseClaim,
 )
 from ledger.errors import (
+    CheckpointError,
     ConcurrencyError,
     DuplicateIdError,
     InvalidSubjectError,
@@ -39,6 +40,7 @@ from ledger.events import (
     EntryCorrected,
     Event,
 )
+from ledger.follow import Checkpoint, MemoryCheckpoint, ProjectionRunner, SqliteCheckpoint
 from ledger.integrity import VerifyReport, verify
 from ledger.ledger import Batch, Ledger
 from ledger.projections import Projection, replay, timeline
@@ -61,6 +63,8 @@ __all__ = [
     "AssertClaim",
     "Batch",
     "Change",
+    "Checkpoint",
+    "CheckpointError",
     "ClaimAsserted",
     "ClaimCorroborated",
     "ClaimRebutted",
@@ -85,11 +89,13 @@ __all__ = [
     "Label",
     "Ledger",
     "LedgerError",
+    "MemoryCheckpoint",
     "MemoryStore",
     "NewEvent",
     "NotALedgerError",
     "Precision",
     "Projection",
+    "ProjectionRunner",
     "Qualifier",
     "Quantity",
     "RebutClaim",
@@ -98,6 +104,7 @@ __all__ = [
     "RetractRecord",
     "ReviseClaim",
     "RuleError",
+    "SqliteCheckpoint",
     "SqliteStore",
     "Stamp",
     "State",

@@ -6,7 +6,7 @@ Rules of this module:
 - The database path comes first after the command, as in sqlite-utils'
   command line: ``ledger state ledger.db --at 2022-03-02``.
 - Commands that only read (``state``, ``history``, ``verify``, ``head``,
-  ``export``) and commands that must refer to an existing record
+  ``export``, ``tail``) and commands that must refer to an existing record
   (``revise``, ``rebut``, ``retract``, ``corroborate``, ``correct``) never
   create a file, so a mistyped path creates nothing.
 - Exit codes: 0 when all went well; 1 when a check failed (``verify``); 2 for
@@ -21,9 +21,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
+import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Final, TypeVar
 
@@ -32,10 +35,12 @@ import click
 from ledger import __version__, codec
 from ledger.backup import restore_file
 from ledger.errors import LedgerError, TimeFormatError
+from ledger.follow import follow_raw
 from ledger.ledger import Batch, Ledger, new_id
 from ledger.output import (
     HISTORY_COLUMNS,
     STATE_COLUMNS,
+    event_line,
     history_json,
     history_rows,
     history_table,
@@ -755,6 +760,63 @@ def restore_command(*, db: Path, backup: Path, against: Head | None) -> None:
         head = restore_file(db, stream, name=name, against=against)
     click.echo(f"events restored:  {head.size}")
     click.echo(f"head:             {head}")
+
+
+@cli.command("tail")
+@_db
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="SEQ",
+    help="Start after this sequence number (default: from the first event).",
+)
+@click.option("-f", "--follow", "forever", is_flag=True, help="Keep printing new events.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def tail_command(*, db: Path, after: int, forever: bool, fmt: str) -> None:
+    """
+    Print DB's stored events after SEQ, one a line; with --follow, new ones as they come.
+
+    Each event is printed once, in order. --format json writes the lines of
+    export --events, which ledger restore reads. With --follow, it runs
+    until interrupted (Ctrl-C or SIGTERM); it stops quietly with status 0
+    then, and also when its reader goes away (| head). A follower killed
+    midway resumes with --after, the last seq it printed.
+    """
+    stop = threading.Event()
+    out = sys.stdout.buffer
+    with Ledger.open(db, create=False) as ledger, _stopped_by_signals(stop, active=forever):
+        try:
+            for raw in follow_raw(ledger.store, after, wait=forever, poll=0.25, stop=stop):
+                if fmt == "json":
+                    out.write(codec.dumps_exact(raw_event_json(raw)) + b"\n")
+                else:
+                    out.write(event_line(raw).encode("utf-8") + b"\n")
+                if forever:
+                    out.flush()
+            out.flush()
+        except BrokenPipeError:
+            # The reader went away: nothing is left to say to it, or about it.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: threading.Event, *, active: bool) -> Iterator[None]:
+    """Inside the block, SIGINT and SIGTERM set *stop* instead of ending the process."""
+    if not active:
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def main(args: Sequence[str] | None = None) -> None:

@@ -9,6 +9,7 @@ Errors about malformed input also subclass the builtin `ValueError`.
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointError",
     "ConcurrencyError",
     "DuplicateIdError",
     "InvalidSubjectError",
@@ -147,6 +148,17 @@ class StoreError(LedgerError):
 class NotALedgerError(StoreError):
     """
     A file is not a ledger, or was written by a newer version of this library.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CheckpointError(LedgerError):
+    """
+    A projection runner's saved checkpoint cannot be used with this ledger.
+
+    It was saved from another ledger (or from a log that has since been
+    replaced), or its file cannot be read back.
 
     .. versionadded:: 0.1.0
     """

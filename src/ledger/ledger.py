@@ -36,6 +36,7 @@ from ledger.commands import (
 )
 from ledger.errors import ConcurrencyError, UnknownReferenceError, ValidationError
 from ledger.events import CorrectedValue
+from ledger.follow import Stop, follow
 from ledger.integrity import VerifyReport, verify
 from ledger.projections import Projection, replay
 from ledger.projections.contested import State, SubjectProjection, summarize
@@ -625,3 +626,23 @@ class Ledger:
     def events(self, after: int = 0) -> Iterator[StoredEvent]:
         """Yield the stored events after sequence number *after*."""
         return self.store.read(after)
+
+    def follow(
+        self,
+        after: int = 0,
+        *,
+        wait: bool = True,
+        poll: float = 0.5,
+        stop: Stop | None = None,
+    ) -> Iterator[StoredEvent]:
+        """
+        Yield the stored events after *after*, then each new one as it is appended.
+
+        Every event comes once, in order, ``seq`` rising by one; see
+        `ledger.follow.follow` for *wait*, *poll* and *stop*. To keep a read
+        model of your own up to date across restarts, use
+        `ledger.follow.ProjectionRunner`.
+
+        .. versionadded:: 0.1.0
+        """
+        return follow(self.store, after, wait=wait, poll=poll, stop=stop)

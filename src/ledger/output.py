@@ -109,6 +109,7 @@ __all__ = [
     "STATE_COLUMNS",
     "Json",
     "change_text",
+    "event_line",
     "history_json",
     "history_rows",
     "history_table",
@@ -457,6 +458,24 @@ def raw_event_json(event: RawEvent) -> dict[str, Json]:
         "prev_hash": event.prev_hash.hex(),
         "hash": event.hash.hex(),
     }
+
+
+_TYPE_WIDTH = max(map(len, codec.EVENT_TYPES))
+
+
+def event_line(event: RawEvent) -> str:
+    """
+    Return one stored event as a line of text: seq, recorded time, type, id, subject.
+
+    The columns have fixed widths (the seq's grows past six digits), so lines
+    printed one at a time, as ``ledger tail --follow`` does, still line up.
+
+    .. versionadded:: 0.1.0
+    """
+    return (
+        f"{event.seq:>6}  {event.recorded_at}  {event.type:<{_TYPE_WIDTH}}  "
+        f"{event.event_id}  {event.subject}"
+    )
 
 
 # -- CSV ------------------------------------------------------------------------

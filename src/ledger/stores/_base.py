@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -235,6 +236,37 @@ class EventStore(Protocol):
         """Yield raw stored events with ``seq > after`` in order, undecoded."""
         ...
 
+    def wait(self, after: int, timeout: float) -> bool:
+        """
+        Wait until the log may hold an event with ``seq > after``, or *timeout* passes.
+
+        The hook behind `ledger.follow.follow`. Its contract is deliberately
+        loose, so that every backend can meet it cheaply:
+
+        - Return ``True`` at once when the log already holds such an event.
+        - Otherwise block for at most about *timeout* seconds, returning
+          ``True`` when an append of another writer (another connection, thread
+          or process) may have committed one, ``False`` when the time ran out.
+        - The answer is only a hint. Returning ``True`` spuriously is allowed,
+          and so is ``False`` when an event did arrive (a notification that got
+          lost): the follower re-reads with ``read(after)`` after every
+          ``wait``, whatever it returned, so a wrong answer costs at most one
+          empty read or a delay of *timeout*, never a lost or repeated event.
+        - It must not hold a lock that keeps writers out while it waits.
+
+        SQLite polls the head with a short backoff; the memory store waits on a
+        condition its appends notify; a server backend listens for a
+        notification its appends send (PostgreSQL: ``LISTEN``/``NOTIFY``) and
+        treats the timeout as its polling fallback.
+
+        Args:
+            after: The last sequence number the caller has seen.
+            timeout: The longest wait in seconds; 0 only checks.
+
+        .. versionadded:: 0.1.0
+        """
+        ...
+
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
         ...
@@ -423,6 +455,27 @@ def check_continues(head: Head, raws: Sequence[RawEvent]) -> None:
                 "was written"
             )
         seq, prev = raw.seq, raw.hash
+
+
+def poll(
+    ready: Callable[[], bool], timeout: float, *, first: float = 0.001, longest: float = 0.05
+) -> bool:
+    """
+    Call *ready* until it returns true, sleeping *first*, then twice as long, up to *longest*.
+
+    Returns ``False`` when *timeout* seconds pass first. A polling backend's
+    `EventStore.wait`: a burst of appends is noticed within milliseconds, an
+    idle follower costs a cheap query every *longest* seconds.
+    """
+    deadline = time.monotonic() + timeout
+    pause = first
+    while not ready():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
+    return True
 
 
 def decode_all(raws: Iterable[RawEvent]) -> Iterator[StoredEvent]:

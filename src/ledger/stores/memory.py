@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -42,6 +43,8 @@ class MemoryStore:
         self._streams: dict[str, list[int]] = {}
         self._subjects: dict[str, list[int]] = {}
         self._depth = 0
+        # Notified when appends become visible, for followers in other threads.
+        self._grown = threading.Condition()
 
     def append(
         self,
@@ -61,6 +64,7 @@ class MemoryStore:
         )
         for raw in sealed:
             self._add(raw)
+        self._notify()
         return tuple(raw.decode() for raw in sealed) if decoded else ()
 
     def append_raw(self, raws: Sequence[RawEvent]) -> Head:
@@ -79,6 +83,7 @@ class MemoryStore:
             current[raw.stream] = raw.version
         for raw in raws:
             self._add(raw)
+        self._notify()
         return self.head()
 
     @contextlib.contextmanager
@@ -96,6 +101,22 @@ class MemoryStore:
             raise
         finally:
             self._depth -= 1
+
+    def _notify(self) -> None:
+        with self._grown:
+            self._grown.notify_all()
+
+    def wait(self, after: int, timeout: float) -> bool:
+        """
+        Wait for an append past *after*; see `ledger.stores.EventStore.wait`.
+
+        The memory store isolates nothing: a follower in another thread may
+        see the events of a `transaction` that is still open.
+
+        .. versionadded:: 0.1.0
+        """
+        with self._grown:
+            return self._grown.wait_for(lambda: len(self._log) > after, timeout)
 
     def _truncate(self, mark: int) -> None:
         for raw in reversed(self._log[mark:]):

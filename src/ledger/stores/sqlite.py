@@ -43,6 +43,7 @@ from ledger.stores._base import (
     StreamInfo,
     check_continues,
     decode_all,
+    poll,
     seal,
 )
 from ledger.times import Stamp, utc_now
@@ -462,6 +463,14 @@ class SqliteStore:
     def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
         """Yield raw stored events with ``seq > after`` in order, streaming."""
         return self._query("seq > ?", (after,), "seq")
+
+    def wait(self, after: int, timeout: float) -> bool:
+        """
+        Poll the head until the log passes *after*; see `ledger.stores.EventStore.wait`.
+
+        .. versionadded:: 0.1.0
+        """
+        return poll(lambda: self.head().size > after, timeout)
 
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
