@@ -28,6 +28,7 @@ from ledger.projections.spans import (
 )
 from ledger.stores._base import StoredEvent
 from ledger.times import parse_stamp
+from ledger.values import Value
 
 __all__ = ["Spans", "create", "exists", "query", "rebuild", "refresh"]
 
@@ -207,6 +208,16 @@ def _corroboration_row(span: CorroborationSpan) -> tuple[object, ...]:
 def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Spans:
     """Return the spans containing *at* (``None``: the end) of subjects matching *pattern*."""
     where, params = _where(at, pattern, ends=True)
+    # A full state reads hundreds of thousands of spans holding far fewer
+    # distinct values: decode each once per query.
+    values: dict[str, Value] = {}
+
+    def value(text: str) -> Value:
+        found = values.get(text)
+        if found is None:
+            found = values[text] = codec.value_from_bytes(text)
+        return found
+
     claims = [
         ClaimSpan(
             claim_id=row[0],
@@ -217,7 +228,7 @@ def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Span
             seq=row[6],
             start=row[7],
             end=row[8],
-            value=codec.value_from_bytes(row[9]),
+            value=value(row[9]),
             as_of=parse_stamp(row[10]),
             stated_at=parse_stamp(row[11]),
             citation=row[12],
