@@ -2,8 +2,8 @@
 One measured phase in a process of its own, so its peak memory is its own.
 
 ``python -m benchmarks._child import DB RECORDS`` imports a records file
-into a fresh ledger; ``python -m benchmarks._child verify DB`` walks the hash
-chain. Each prints one JSON object: the phase's counts, its wall time, the
+into a fresh ledger; ``python -m benchmarks._child verify DB [JOBS]`` walks the hash
+chain, in JOBS processes. Each prints one JSON object: the phase's counts, its wall time, the
 process's CPU time, and its peak resident set size (``ru_maxrss``, KiB on
 Linux).
 """
@@ -34,12 +34,20 @@ def _import(db: str, records: str) -> dict[str, Any]:
     }
 
 
-def _verify(db: str) -> dict[str, Any]:
+def _verify(db: str, jobs: str = "1") -> dict[str, Any]:
     start = time.perf_counter()
     with Ledger.open(db, create=False) as ledger:
-        report = ledger.verify()
+        report = ledger.verify(jobs=int(jobs))
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "ok": report.ok, "events": report.size}
+    # With jobs > 1 the walk happens in worker processes: count their memory.
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "seconds": seconds,
+        "ok": report.ok,
+        "events": report.size,
+        "jobs": int(jobs),
+        "worker_peak_rss_kib": workers,
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -33,6 +33,7 @@ METRICS = (
     "wal_bytes",
     "size_ratio",
     "verify_events_per_s",
+    "verify_jobs_events_per_s",
     "verify_peak_rss_mb",
     "one_subject_median_ms",
     "one_subject_p99_ms",

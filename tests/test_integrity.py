@@ -10,6 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger import Ledger
+from ledger import ledger as ledger_module
+from ledger._parallel import verify_parallel
 from ledger.events import (
     ClaimAsserted,
     ClaimCorroborated,
@@ -134,9 +137,12 @@ def tamper(path, *statements):
 
 
 def check(path):
+    """Verify the file in order, and in three processes at once: the reports must be equal."""
     store = SqliteStore(path, create=False)
     try:
-        return verify(store.read_raw())
+        report = verify(store.read_raw())
+        assert verify_parallel(store, 3) == report
+        return report
     finally:
         store.close()
 
@@ -383,3 +389,44 @@ def test_logs_verify_until_a_byte_is_flipped(raws, data):
     flipped = stored[:pos] + bytes([stored[pos] ^ mask]) + stored[pos + 1 :]
     tampered = [*raws[:i], raws[i]._replace(data=flipped), *raws[i + 1 :]]
     assert_fails_at(verify(tampered), i + 1, raws)
+
+
+# Verifying in several processes at once.
+
+
+@pytest.mark.parametrize("jobs", [2, 8])
+@pytest.mark.parametrize(
+    "against",
+    [None, "head", "at 3", "at 5 wrong", "beyond", "empty", "empty wrong"],
+)
+def test_segments_in_processes_report_as_one_walk(ledger, jobs, against):
+    """However the log is cut into segments, the stitched report is the one walk's report."""
+    path, good = ledger
+    checkpoint = {
+        None: None,
+        "head": Head(8, good[-1].hash),
+        "at 3": Head(3, good[2].hash),
+        "at 5 wrong": Head(5, bytes(32)),
+        "beyond": Head(20, bytes(32)),
+        "empty": Head(0, GENESIS_HASH),
+        "empty wrong": Head(0, bytes(32)),
+    }[against]
+    store = SqliteStore(path, create=False)
+    try:
+        assert verify_parallel(store, jobs, checkpoint) == verify(store.read_raw(), checkpoint)
+    finally:
+        store.close()
+
+
+def test_ledger_verify_shares_out_only_long_logs(ledger, monkeypatch):
+    """Ledger.verify(jobs=N) walks short logs here and long ones in N processes."""
+    path, good = ledger
+    calls = []
+    real = ledger_module.verify_parallel
+    monkeypatch.setattr(ledger_module, "verify_parallel", lambda *a: calls.append(a[1]) or real(*a))
+    with Ledger.open(path, create=False) as opened:
+        assert opened.verify(jobs=2).head == good[-1].hash
+        assert calls == []
+        monkeypatch.setattr(ledger_module, "_PARALLEL_FROM", 5)
+        assert opened.verify(jobs=2).head == good[-1].hash
+        assert calls == [2]

@@ -662,15 +662,22 @@ def history_command(  # noqa: PLR0913 - one parameter per query option
     metavar="SIZE:HASH",
     help="A checkpoint the log must extend.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Processes that share the walk of a long log (100,000 events or more).",
+)
 @click.pass_context
-def verify_command(ctx: click.Context, *, db: Path, against: Head | None) -> None:
+def verify_command(ctx: click.Context, *, db: Path, against: Head | None, jobs: int) -> None:
     """
     Check the hash chain; exit 1 if the log was altered.
 
     Prints "OK: N events, head N:HASH" or "FAILED at seq N: reason".
     """
     with Ledger.open(db, create=False) as ledger:
-        report = ledger.verify(against)
+        report = ledger.verify(against, jobs=jobs)
     click.echo(str(report))
     if not report.ok:
         ctx.exit(1)

@@ -24,7 +24,7 @@ from ledger.errors import LedgerError
 from ledger.stores._base import GENESIS_HASH, Head, RawEvent
 from ledger.times import parse_stamp
 
-__all__ = ["VerifyReport", "verify"]
+__all__ = ["VerifyReport", "verify", "verify_segment"]
 
 _REMEMBERED = 1 << 16
 """How many parsed stated times `verify` keeps at most."""
@@ -75,12 +75,48 @@ def verify(raws: Iterable[RawEvent], against: Head | None = None) -> VerifyRepor
 
     .. versionadded:: 0.1.0
     """
-    prev, size = GENESIS_HASH, 0
     if against is not None and against.size == 0 and against.hash != GENESIS_HASH:
         return VerifyReport(
-            ok=False, size=0, head=prev, failed_at=0, reason=f"{against} is not an empty log"
+            ok=False,
+            size=0,
+            head=GENESIS_HASH,
+            failed_at=0,
+            reason=f"{against} is not an empty log",
         )
-    checkpoint = -1 if against is None else against.size
+    report = verify_segment(raws, after=0, prev=GENESIS_HASH, against=against)
+    if report.ok and against is not None and report.size < against.size:
+        return VerifyReport(
+            ok=False,
+            size=report.size,
+            head=report.head,
+            failed_at=report.size + 1,
+            reason=f"log holds {report.size} events, fewer than checkpoint {against}",
+        )
+    return report
+
+
+def verify_segment(
+    raws: Iterable[RawEvent], *, after: int, prev: bytes, against: Head | None = None
+) -> VerifyReport:
+    """
+    Walk the part of the log after sequence number *after*, as `verify` does.
+
+    Each link can be checked on its own, so a long log can be checked in
+    segments at once: it holds when every segment holds, each starting from
+    the hash the one before it ended with, and the segments leave no gap.
+
+    Args:
+        raws: The events after *after*, in ``seq`` order.
+        after: The sequence number before the segment (0: the log's start).
+        prev: The hash of event *after* (`GENESIS_HASH` for the start).
+        against: A checkpoint, checked if the segment reaches its size.
+
+    Returns:
+        OK with the segment's last seq and hash, or where it fails and why.
+
+    .. versionadded:: 0.1.0
+    """
+    size, checkpoint = after, -1 if against is None else against.size
     until: dict[str, int] = {}  # stated times repeat: parse each once
 
     def fail(seq: int, reason: str) -> VerifyReport:
@@ -93,8 +129,6 @@ def verify(raws: Iterable[RawEvent], against: Head | None = None) -> VerifyRepor
         prev, size = raw[13], size + 1  # raw.hash, by position: this loop is the hot path
         if size == checkpoint and prev != against.hash:  # type: ignore[union-attr]
             return fail(size, f"log does not extend checkpoint {against}")
-    if against is not None and size < against.size:
-        return fail(size + 1, f"log holds {size} events, fewer than checkpoint {against}")
     return VerifyReport(ok=True, size=size, head=prev)
 
 
