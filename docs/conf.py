@@ -34,6 +34,10 @@ root_doc = "index"
 exclude_patterns = ["_build", "examples", ".venv"]
 templates_path: list[str] = []
 
+# Keep "--at" as two hyphens and quotes as typed: the docs quote command lines
+# and help texts, which smart quotes would turn into en dashes and curly quotes.
+smartquotes = False
+
 myst_enable_extensions = ["colon_fence", "deflist"]
 # Headings get anchors so pages can link to a section, as in `records.md#rules`.
 myst_heading_anchors = 3
@@ -46,7 +50,9 @@ default_role = "py:obj"
 nitpicky = False
 
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True}
+# Bases are shown where they say something, on the errors page; here they would
+# mostly read "Bases: object".
+autodoc_default_options = {"members": True, "undoc-members": True}
 # Signatures stay readable: the types are listed in the description instead.
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
