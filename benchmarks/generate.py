@@ -1,5 +1,5 @@
 """
-A seeded generator of realistic records files (``docs/records.md``).
+A seeded generator of realistic records files (``docs/reference/records.md``).
 
 Rules of this module:
 

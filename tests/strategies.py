@@ -173,7 +173,7 @@ _START = datetime(2022, 2, 24)  # noqa: DTZ001 - hypothesis wants naive bounds
 _END = datetime(2022, 6, 30)  # noqa: DTZ001
 
 CORRECTABLE_IN_RECORDS = {
-    # What a records file can correct, by kind (docs/records.md), except `note`:
+    # What a records file can correct, by kind (docs/reference/records.md), except `note`:
     # in a correction record, `note` is the correction's own reason. `via` only on
     # claims for now: the reference allows it on every kind, `decide` does not yet.
     "claim": ("value", "stated_at", "as_of", "source", "via", "citation", "quote"),

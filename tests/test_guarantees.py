@@ -1,4 +1,4 @@
-"""The promises of docs/guarantees.md on tamper evidence, files and paths, mostly via the CLI."""
+"""The promises of docs/reference/guarantees.md on tampering, files and paths, mostly by CLI."""
 
 import json
 import shutil

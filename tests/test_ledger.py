@@ -423,7 +423,7 @@ def test_correcting_a_correction_is_refused(claimed):
         claimed.correct("f1", note="typo again", value="russia")
 
 
-# The fields each kind of record may have corrected, as docs/records.md lists
+# The fields each kind of record may have corrected, as docs/reference/records.md lists
 # them ("value fields" are value and as_of here; a record's note is not
 # correctable, since in a correction the note is the reason for it).
 DOCUMENTED = {
@@ -470,7 +470,7 @@ def one_of_each():
     [(kind, name) for kind, names in DOCUMENTED.items() for name in sorted(names)],
 )
 def test_a_documented_field_can_be_corrected(one_of_each, kind, name):
-    """Each field docs/records.md lists for a kind is accepted in a correction."""
+    """Each field docs/reference/records.md lists for a kind is accepted in a correction."""
     one_of_each.execute(
         CorrectEntry(
             id="f1", corrects=RECORD_OF_KIND[kind], fields={name: REPLACEMENTS[name]}, note="fix"

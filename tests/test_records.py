@@ -775,8 +775,9 @@ def test_an_export_imports_into_sqlite(tmp_path):
 
 
 def test_the_reference_example_imports(tmp_path):
-    """The complete example in docs/records.md imports, with the counter-claim it describes."""
-    text = (Path(__file__).parent.parent / "docs" / "records.md").read_text(encoding="utf-8")
+    """The complete example in docs/reference/records.md imports, with its counter-claim."""
+    page = Path(__file__).parent.parent / "docs" / "reference" / "records.md"
+    text = page.read_text(encoding="utf-8")
     block = text.split("## A complete example", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "example.jsonl"
     path.write_text(block, encoding="utf-8")

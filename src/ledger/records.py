@@ -1,5 +1,5 @@
 """
-Records: the JSON Lines interchange format (see ``docs/records.md``).
+Records: the JSON Lines interchange format (see ``docs/reference/records.md``).
 
 Rules of this module:
 
