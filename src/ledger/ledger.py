@@ -213,6 +213,11 @@ class Batch:
         """Return the folded stream holding *record_id*, batch included."""
         return self._view.stream_of(record_id)
 
+    def release(self) -> None:
+        """Forget the folds kept for deciding; everything decided is in the store."""
+        self.flush()
+        self._view = _View(self._store)
+
 
 class Ledger:
     """
@@ -294,6 +299,7 @@ class Ledger:
             batch = Batch(self.store, keep=keep)
             yield batch
             batch.flush()
+            batch.release()  # before the commit, which refreshes the spans
 
     def execute(self, *commands: Command) -> tuple[StoredEvent, ...]:
         """
