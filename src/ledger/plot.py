@@ -21,6 +21,7 @@ Rules of this module:
 from __future__ import annotations
 
 import io
+import math
 import os
 from datetime import datetime
 from importlib.util import find_spec
@@ -78,6 +79,9 @@ _COLOURS: Final = (
 _LEDGER_COLOUR: Final = "#444444"  # corrections: the ledger's own hand
 _MARKERS: Final = {"rebuttal": "X", "corroboration": "P", "retraction": "v", "correction": "D"}
 _BAND_ALPHA: Final = 0.18
+_OPEN_BAND_ALPHA: Final = 0.08
+_CHAR_SHARE: Final = 0.011  # of the time axis, taken by one character of small text
+_FEW_STEPS: Final = 12  # up to this many steps in all, each is labelled with its value
 _SPAN_ALPHA: Final = 0.55
 _WIDTH: Final = 9.0  # inches
 _DPI: Final = 120
@@ -164,8 +168,9 @@ def figure(chart: Chart) -> Figure:
     value_axes = axes[0] if quantities or not labels else None
     label_axes = axes[-1] if labels else None
     if value_axes is not None:
+        every = sum(len(s.points) for s in quantities) <= _FEW_STEPS
         for series in quantities:
-            _draw_line(value_axes, chart, series, colours[series.source])
+            _draw_line(value_axes, chart, series, colours[series.source], every=every)
         if chart.y_range is not None:
             value_axes.set_ylim(*chart.y_range)
         value_axes.set_ylabel(", ".join(chart.units) or "value")
@@ -201,18 +206,22 @@ def _stepped(series: Series, end: datetime) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
-def _draw_line(axes: Axes, chart: Chart, series: Series, colour: str) -> None:
+def _draw_line(axes: Axes, chart: Chart, series: Series, colour: str, *, every: bool) -> None:
     xs, ys = _stepped(series, chart.end)
     axes.step(xs, ys, where="post", color=colour, linewidth=2, label=series.source)
     low, high = axes.get_ylim() if chart.y_range is None else chart.y_range
-    for start, stop, point in series.segments(chart.end):
+    steps = list(series.segments(chart.end))
+    for start, stop, point in steps:
         if point.band is None:
             continue
+        # An unbounded band says little and covers a lot: keep it faint.
+        alpha = _OPEN_BAND_ALPHA if math.isinf(point.band[0] + point.band[1]) else _BAND_ALPHA
         bottom, top = max(point.band[0], low), min(point.band[1], high)
         axes.fill_between(
-            [_x(start), _x(stop)], bottom, top, color=colour, alpha=_BAND_ALPHA, linewidth=0
+            [_x(start), _x(stop)], bottom, top, color=colour, alpha=alpha, linewidth=0
         )
-    for start, _, point in series.segments(chart.end):
+    # Every value when there are few; on a busy chart only where each line ends.
+    for start, _, point in steps if every else steps[-1:]:
         if point.y is not None:
             axes.annotate(
                 point.text,
@@ -225,20 +234,20 @@ def _draw_line(axes: Axes, chart: Chart, series: Series, colour: str) -> None:
 
 
 def _draw_spans(axes: Axes, chart: Chart, series: Series, row: int, colour: str) -> None:
+    whole = _x(chart.end) - _x(chart.start)
+    # Consecutive steps with the same label read as one span.
+    spans: list[tuple[float, float, str]] = []
     for start, stop, point in series.segments(chart.end):
         if point.value is None or point.y is not None:
             continue  # withdrawn, or a quantity drawn on the value axis
         left, right = _x(start), _x(stop)
+        if spans and spans[-1][2] == point.text and spans[-1][1] == left:
+            left = spans.pop()[0]
+        spans.append((left, right, point.text))
+    for left, right, text in spans:
         axes.broken_barh([(left, right - left)], (row - 0.35, 0.7), color=colour, alpha=_SPAN_ALPHA)
-        axes.text(
-            (left + right) / 2,
-            row,
-            point.text,
-            ha="center",
-            va="center",
-            fontsize="small",
-            clip_on=True,
-        )
+        if (right - left) / whole >= _CHAR_SHARE * (len(text) + 2):  # only where it fits
+            axes.text((left + right) / 2, row, text, ha="center", va="center", fontsize="small")
 
 
 def _draw_marker(
