@@ -218,6 +218,7 @@ class _Builder:
         self.markers: list[Marker] = []
         self.stated: dict[str, datetime] = {}  # record id -> where it was placed
         self.kind_of: dict[str, str] = {}  # record id -> its kind
+        self.retracted: set[str] = set()  # claims retracted as a whole
 
     def step(self, change: Change) -> None:
         if change.kind == "correction":
@@ -232,8 +233,13 @@ class _Builder:
         owner = self.source_of.get(change.claim_id, change.source or "")
         # Withdrawing a rebuttal leaves the claim's value as it was.
         withdrawn = self.kind_of.get(change.target or "") if change.kind == "retraction" else None
+        if withdrawn == "claim":
+            self.retracted.add(change.claim_id)
         if change.kind in {"claim", "revision"} or withdrawn in {"claim", "revision"}:
-            self._move(owner, change.claim_id, change.value, at)
+            # As in the state, a retracted claim stays retracted, even if a
+            # revision is stated after its retraction in replay order.
+            value = None if change.claim_id in self.retracted else change.value
+            self._move(owner, change.claim_id, value, at)
         if change.kind in MARKER_KINDS:
             concerned = change.value if change.kind == "correction" else change.previous
             self.markers.append(
