@@ -99,7 +99,9 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
         if method == "Runtime.consoleAPICalled" and params.get("type") in {"error", "assert"}:
             errors.append(" ".join(str(a.get("value", a)) for a in params.get("args", [])))
         elif method == "Runtime.exceptionThrown":
-            errors.append(str(params.get("exceptionDetails", {}).get("text")))
+            details = params.get("exceptionDetails", {})
+            thrown = details.get("exception", {}).get("description", "")
+            errors.append(f"{details.get('text')} {thrown}".strip())
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
             errors.append(str(params["entry"].get("text")))
     return errors
@@ -136,8 +138,12 @@ def open_page(path: Path, *, screenshot: bool = False, width: int = 1200) -> Pag
         ]
         env = {**os.environ, "HOME": profile}
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, env=env,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         try:
             browser_url = _listening(process)
@@ -151,7 +157,10 @@ def open_page(path: Path, *, screenshot: bool = False, width: int = 1200) -> Pag
                     session.call(f"{domain}.enable")
                 session.call(
                     "Emulation.setDeviceMetricsOverride",
-                    width=width, height=900, deviceScaleFactor=1, mobile=False,
+                    width=width,
+                    height=900,
+                    deviceScaleFactor=1,
+                    mobile=False,
                 )
                 session.call("Page.navigate", url=path.resolve().as_uri())
                 session.wait_for("Page.loadEventFired")
