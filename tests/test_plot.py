@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledger import Ledger, cli
+from ledger import Ledger, Quantity, cli
 from ledger.errors import ChartError, MissingExtraError, UnknownReferenceError
 from ledger.plot import INSTALL_HINT, available, plot_subject, render, subject_chart
 
@@ -193,3 +193,74 @@ def test_without_matplotlib_the_error_says_how_to_get_it(day7, tmp_path, monkeyp
     with Ledger.open(day7) as ledger, pytest.raises(MissingExtraError):
         plot_subject(ledger, KILLED, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def busy_ledger():
+    """The day-7 toll and Kherson after weeks of revisions, retractions and corrections."""
+    ledger = Ledger.memory()
+    ledger.import_records(DAY7)
+    people = "people"
+    ledger.revise("ru-mod-killed", Quantity(amount=1351, unit=people), stated_at="2022-03-25")
+    ledger.revise(
+        "ua-adviser-killed",
+        Quantity(amount=9000, qualifier="more_than", unit=people),
+        stated_at="2022-03-05",
+    )
+    ledger.claim(
+        KILLED,
+        Quantity(amount=3000, qualifier="range", high=6000, unit=people),
+        source="US officials",
+        stated_at="2022-03-10",
+        id="us",
+    )
+    ledger.corroborate("us", source="UK intelligence", stated_at="2022-03-12")
+    ledger.claim(
+        KILLED,
+        Quantity(amount=5000, qualifier="at_most", unit=people),
+        source="Observer",
+        stated_at="2022-03",
+        id="obs",
+    )
+    ledger.retract("obs", stated_at="2022-03-28")
+    ledger.correct("obs", note="misread", value=Quantity(amount=4000, qualifier="at_most"))
+    ledger.claim(KILLED, "hundreds", source="Local paper", stated_at="2022-03-04", id="paper")
+    ledger.revise("paper", Quantity(amount=800, unit=people), stated_at="2022-03-06")
+    ledger.claim("control.kherson", "ukraine", source="Ukraine", stated_at="2022-03-01", id="ua")
+    ledger.rebut("ru-kherson", source="Ukraine", stated_at="2022-03-03")
+    ledger.revise("ru-kherson", "contested", stated_at="2022-03-10")
+    ledger.revise("ru-kherson", "contested", stated_at="2022-03-12")
+    return ledger
+
+
+@pytest.mark.parametrize("subject", [KILLED, "control.kherson"])
+def test_every_kind_of_change_draws(tmp_path, subject):
+    """Revisions, ranges, open bands, retractions, corrections, labels turned numbers: all drawn."""
+    ledger = busy_ledger()
+    chart = subject_chart(ledger, subject)
+    figure = plot_subject(ledger, subject, tmp_path / "busy.png")
+    assert names_all(chart.sources, legend_texts(figure))
+    assert png_size((tmp_path / "busy.png").read_bytes()) >= (800, 400)
+    kinds = {m.kind for m in chart.markers}
+    if subject == KILLED:
+        assert kinds == {"rebuttal", "corroboration", "retraction", "correction"}
+        assert len(figure.axes) == 2  # the value axis, and a row for the label "hundreds"
+        assert "correction by the ledger" in legend_texts(figure)
+    else:
+        assert len(figure.axes) == 1
+
+
+def test_an_unwritable_image_is_one_clear_error(day7, tmp_path):
+    """A folder that does not exist is reported with the path, in one line."""
+    out = tmp_path / "missing" / "toll.svg"
+    result = run("plot", day7, KILLED, "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {out}: cannot write: No such file or directory\n"
+
+
+def test_the_title_says_which_cutoffs_were_applied(day7, tmp_path):
+    """The chart's title names --at and --known-at when given."""
+    out = tmp_path / "toll.svg"
+    result = run("plot", day7, KILLED, "-o", out, "--at", "2022-03-05", "--known-at", "9000")
+    assert result.exit_code == 0, result.output
+    title = f"{KILLED} (as stated by 2022-03-05, as recorded by 9000)"
+    assert title in svg_texts(out.read_bytes())

@@ -283,3 +283,14 @@ def test_the_browser_harness_sees_errors(chromium, tmp_path):
     errors = " ".join(chromium.open_page(path).errors)
     assert "boom" in errors
     assert "bang" in errors
+
+
+def test_report_html_without_history_or_checkpoint():
+    """The pure page takes what it is given: no history shows as such, no checkpoint is claimed."""
+    ledger = Ledger.memory()
+    ledger.import_records(DAY7)
+    state = ledger.state(known_at="9000")
+    page = Page(report_html(state, {}))
+    assert page.text.count("No changes.") == len(state.subjects)
+    assert "checkpoint" not in page.text
+    assert "As recorded by 9000." in page.text

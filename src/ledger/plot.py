@@ -158,21 +158,19 @@ def figure(chart: Chart) -> Figure:
     quantities = [s for s in chart.series if s.quantities]
     labels = [s for s in chart.series if s.labels]
     rows = [s.source for s in labels]
+    # Every series starts with a claim, so it has a quantity or a label (or both).
     # A row of spans is about a third of an inch; the value axis gets three inches.
-    heights = ([3.2] if quantities or not labels else []) + (
-        [0.6 + 0.35 * len(rows)] if labels else []
-    )
+    heights = ([3.2] if quantities else []) + ([0.6 + 0.35 * len(rows)] if labels else [])
     fig = Figure(figsize=(_WIDTH, sum(heights) + 1.6), dpi=_DPI, layout="constrained")
     axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
     colours = _colours(chart)
-    value_axes = axes[0] if quantities or not labels else None
+    value_axes = axes[0] if quantities else None
     label_axes = axes[-1] if labels else None
     if value_axes is not None:
         every = sum(len(s.points) for s in quantities) <= _FEW_STEPS
         for series in quantities:
             _draw_line(value_axes, chart, series, colours[series.source], every=every)
-        if chart.y_range is not None:
-            value_axes.set_ylim(*chart.y_range)
+        value_axes.set_ylim(*(chart.y_range or (0.0, 1.0)))  # quantities always have one
         value_axes.set_ylabel(", ".join(chart.units) or "value")
         value_axes.grid(visible=True, axis="y", alpha=0.3)
     if label_axes is not None:
@@ -184,7 +182,7 @@ def figure(chart: Chart) -> Figure:
         _draw_marker(marker, value_axes, label_axes, rows, colours)
     axes[0].set_title(_title(chart), loc="left", fontsize="medium")
     _time_axis(axes[-1], chart)
-    _legend(fig, chart, labels, colours)
+    _legend(fig, chart, colours)
     return fig
 
 
@@ -269,7 +267,7 @@ def _draw_marker(
         value_axes.plot([_x(marker.at)], [marker.y], **style)  # type: ignore[arg-type]
     elif label_axes is not None and marker.series in rows:
         label_axes.plot([_x(marker.at)], [rows.index(marker.series)], **style)  # type: ignore[arg-type]
-    elif value_axes is not None:
+    elif value_axes is not None:  # pragma: no branch - label-only charts have every row
         # The claim no longer stands, so there is no value to sit on: the foot of the axis.
         value_axes.plot(
             [_x(marker.at)],
@@ -291,9 +289,7 @@ def _time_axis(axes: Axes, chart: Chart) -> None:
     axes.set_xlabel("stated time (UTC)")
 
 
-def _legend(
-    fig: Figure, chart: Chart, labels: list[Series], colours: dict[str | None, str]
-) -> None:
+def _legend(fig: Figure, chart: Chart, colours: dict[str | None, str]) -> None:
     from matplotlib.lines import Line2D  # noqa: PLC0415 - optional dependency
     from matplotlib.patches import Patch  # noqa: PLC0415
 
@@ -302,7 +298,7 @@ def _legend(
         colour = colours[series.source]
         if series.quantities:
             handles.append(Line2D([], [], color=colour, linewidth=2, label=series.source))
-        elif series in labels:
+        else:
             handles.append(Patch(color=colour, alpha=_SPAN_ALPHA, label=series.source))
     made = dict.fromkeys((m.kind, m.source) for m in chart.markers)
     for kind in MARKER_KINDS:
