@@ -81,6 +81,7 @@ _MARKERS: Final = {"rebuttal": "X", "corroboration": "P", "retraction": "v", "co
 _BAND_ALPHA: Final = 0.18
 _OPEN_BAND_ALPHA: Final = 0.08
 _CHAR_SHARE: Final = 0.011  # of the time axis, taken by one character of small text
+_EDGE_SHARE: Final = 0.2  # of the time axis, from the right, where labels turn leftwards
 _FEW_STEPS: Final = 12  # up to this many steps in all, each is labelled with its value
 _SPAN_ALPHA: Final = 0.55
 _WIDTH: Final = 9.0  # inches
@@ -219,16 +220,23 @@ def _draw_line(axes: Axes, chart: Chart, series: Series, colour: str, *, every: 
             [_x(start), _x(stop)], bottom, top, color=colour, alpha=alpha, linewidth=0
         )
     # Every value when there are few; on a busy chart only where each line ends.
+    left, right = _x(chart.start), _x(chart.end)
     for start, _, point in steps if every else steps[-1:]:
-        if point.y is not None:
-            axes.annotate(
-                point.text,
-                (_x(start), point.y),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize="small",
-                color=colour,
-            )
+        if point.y is None:
+            continue
+        x = _x(start)
+        # A step that starts near the right edge is labelled leftwards from the edge,
+        # so its text stays inside the chart.
+        near_edge = (right - x) < (right - left) * _EDGE_SHARE
+        axes.annotate(
+            point.text,
+            (right, point.y) if near_edge else (x, point.y),
+            xytext=(-4, 4) if near_edge else (4, 4),
+            textcoords="offset points",
+            ha="right" if near_edge else "left",
+            fontsize="small",
+            color=colour,
+        )
 
 
 def _draw_spans(axes: Axes, chart: Chart, series: Series, row: int, colour: str) -> None:
