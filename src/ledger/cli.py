@@ -49,7 +49,9 @@ from ledger.output import (
     state_rows,
     state_table,
 )
+from ledger.plot import plot_subject
 from ledger.records import parse_record
+from ledger.report import build_report
 from ledger.stores import Head, StoredEvent
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Label, Number, Qualifier, Quantity, Value, number
@@ -824,6 +826,76 @@ def _stopped_by_signals(stop: threading.Event, *, active: bool) -> Iterator[None
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+# -- plots and reports ----------------------------------------------------------------
+
+
+def _output_option(help_text: str) -> Callable[[_F], _F]:
+    return click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
+@cli.command("plot")
+@_db
+@click.argument("subject")
+@_output_option("The image to write: FILE.png or FILE.svg.")
+@_time_option("--at", "Only what was stated by then")
+@_time_option("--known-at", "Only what the ledger had recorded by then")
+def plot_command(
+    *, db: Path, subject: str, output: Path, at: Stamp | None, known_at: Stamp | None
+) -> None:
+    """
+    Draw SUBJECT: each source's value over stated time, PNG or SVG by extension.
+
+    Bounds and ranges are shaded bands, labels coloured spans; rebuttals,
+    corroborations, retractions and corrections are markers. Needs the plot
+    extra: pip install 'ledger[plot]'.
+    """
+    with Ledger.open(db, create=False) as ledger:
+        plot_subject(ledger, subject, output, at=at, known_at=known_at)
+    click.echo(f"wrote {output}")
+
+
+@cli.command("report")
+@_db
+@_output_option("The HTML page to write.")
+@_time_option("--at", "Only what was stated by then")
+@_time_option("--known-at", "Only what the ledger had recorded by then")
+@click.option("--subject", "pattern", help="A subject key or a glob such as 'casualties.*'.")
+@click.option(
+    "--charts/--no-charts",
+    default=None,
+    help="Embed a chart per subject (default: when matplotlib is installed).",
+)
+def report_command(  # noqa: PLR0913 - one parameter per query option
+    *,
+    db: Path,
+    output: Path,
+    at: Stamp | None,
+    known_at: Stamp | None,
+    pattern: str | None,
+    charts: bool | None,
+) -> None:
+    """
+    Write the contested state as one self-contained HTML page for an editor.
+
+    Per subject: its status, its sources side by side with who disputes or
+    confirms them, its chart and its history. The page loads nothing from
+    the network and runs no script.
+    """
+    with Ledger.open(db, create=False) as ledger:
+        page = build_report(ledger, at=at, known_at=known_at, subjects=pattern, charts=charts)
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise _InputError(f"{output}: cannot write: {e.strerror}") from None
+    click.echo(f"wrote {output}")
 
 
 def main(args: Sequence[str] | None = None) -> None:

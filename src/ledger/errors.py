@@ -9,12 +9,14 @@ Errors about malformed input also subclass the builtin `ValueError`.
 from __future__ import annotations
 
 __all__ = [
+    "ChartError",
     "CheckpointError",
     "ConcurrencyError",
     "DuplicateIdError",
     "InvalidSubjectError",
     "InvalidValueError",
     "LedgerError",
+    "MissingExtraError",
     "NotALedgerError",
     "RecordError",
     "RuleError",
@@ -148,6 +150,22 @@ class StoreError(LedgerError):
 class NotALedgerError(StoreError):
     """
     A file is not a ledger, or was written by a newer version of this library.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class ChartError(LedgerError):
+    """
+    A chart or report cannot be made as asked: nothing to draw, or an unknown file type.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class MissingExtraError(ChartError):
+    """
+    An optional dependency is not installed; the message says how to install it.
 
     .. versionadded:: 0.1.0
     """
