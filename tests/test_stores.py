@@ -1,4 +1,4 @@
-"""The event store contract, run against every backend, plus what only SQLite does."""
+"""The event store contract, run against every backend, plus what only SQLite or PostgreSQL does."""
 
 import itertools
 import sqlite3
@@ -19,13 +19,14 @@ from ledger.events import (
     EntryCorrected,
 )
 from ledger.integrity import verify
-from ledger.stores import GENESIS_HASH, Head, MemoryStore, NewEvent, SqliteStore
+from ledger.stores import GENESIS_HASH, Head, MemoryStore, NewEvent, PostgresStore, SqliteStore
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Label, Quantity
+import pg
 from strategies import claims, events
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-BACKENDS = ["memory", "sqlite-memory", "sqlite-file"]
+BACKENDS = ["memory", "sqlite-memory", "sqlite-file", "postgres"]
 SUBJECT = "control.kherson"
 OTHER = "casualties.civilians.killed"
 # Each example opens its files under a fresh name, so sharing tmp_path across
@@ -78,11 +79,15 @@ def open_store(backend, directory, clock):
         return MemoryStore(clock=clock)
     if backend == "sqlite-memory":
         return SqliteStore(":memory:", clock=clock)
+    if backend == "postgres":
+        return PostgresStore(pg.new_url(), clock=clock)
     return SqliteStore(directory / f"{next(_files)}.db", clock=clock)
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
+    if request.param == "postgres":
+        pg.url()  # skips, or under CI fails, without a server
     return request.param
 
 
@@ -463,8 +468,9 @@ def test_appending_while_reading_ends(store):
 
 
 def fresh_stores(directory):
-    """Return one new store of every backend, all on the same fake clock."""
-    return [open_store(backend, directory, ticking()) for backend in BACKENDS]
+    """Return one new store of every backend configured here, all on the same fake clock."""
+    backends = [b for b in BACKENDS if b != "postgres" or pg.configured()]
+    return [open_store(backend, directory, ticking()) for backend in backends]
 
 
 @FRESH_FILES

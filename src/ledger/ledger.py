@@ -40,7 +40,7 @@ from ledger.projections.contested import State, SubjectProjection, summarize
 from ledger.projections.history import Change, history
 from ledger.projections.spans import state_from_spans
 from ledger.records import ImportSummary, export_records, import_records
-from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
+from ledger.stores import EventStore, Head, MemoryStore, NewEvent, StoredEvent, open_store
 from ledger.times import Stamp, parse_stamp, utc_now
 from ledger.values import Label, Quantity, Value
 
@@ -207,13 +207,16 @@ class Ledger:
         clock: Callable[[], datetime] = utc_now,
     ) -> Self:
         """
-        Open the SQLite ledger at *path*, creating it unless *create* is false.
+        Open the ledger at *path*, creating it unless *create* is false.
+
+        *path* is an SQLite file, or a ``postgresql://`` URL (with the
+        ``ledger[postgres]`` extra); see `ledger.stores.open_store`.
 
         Raises:
             NotALedgerError: The file is not a ledger, or from a newer version.
             StoreError: The file is missing and *create* is false.
         """
-        return cls(SqliteStore(path, create=create, clock=clock))
+        return cls(open_store(path, create=create, clock=clock))
 
     @classmethod
     def memory(cls, *, clock: Callable[[], datetime] = utc_now) -> Self:
