@@ -2,9 +2,10 @@
 Concurrent writers: processes appending to one ledger at once lose and double nothing.
 
 Four worker processes (``workers/append_worker.py``) append for a few seconds
-to one SQLite file, and again to one PostgreSQL ledger: claims of their own, and revisions and rebuttals of a few shared
-claims that all of them touch. Each logs every append it was told succeeded
-and every error it caught; the tests then hold the file to those logs.
+to one SQLite file, and again to one PostgreSQL ledger: claims of their own,
+and revisions and rebuttals of a few shared claims that all of them touch.
+Each logs every append it was told succeeded and every error it caught; the
+tests then hold the ledger to those logs.
 """
 
 import itertools
@@ -22,7 +23,6 @@ import pytest
 import sqlite_utils
 
 import pg
-
 from ledger import (
     ConcurrencyError,
     Ledger,

@@ -53,9 +53,7 @@ def test_spans_answer_as_replay_does(engine, data):
     with build(data.draw(batches(commands)), engine) as ledger:
         for at in [None, *data.draw(st.lists(cutoffs_for(commands), min_size=1, max_size=4))]:
             assert ledger.state(at=at) == ledger.replayed_state(at=at)
-            assert ledger.state(at=at, subjects="c*") == ledger.replayed_state(
-                at=at, subjects="c*"
-            )
+            assert ledger.state(at=at, subjects="c*") == ledger.replayed_state(at=at, subjects="c*")
 
 
 @settings(max_examples=50)

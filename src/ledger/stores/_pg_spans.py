@@ -92,9 +92,7 @@ def _with_rebutting(store: PostgresStore, streams: Iterable[str]) -> set[str]:
     out = set(streams)
     owners = [s.removesuffix(".counter") for s in out if s.endswith(".counter")]
     if owners:
-        rows = store.conn.execute(
-            "SELECT stream FROM events WHERE event_id = ANY(%s)", (owners,)
-        )
+        rows = store.conn.execute("SELECT stream FROM events WHERE event_id = ANY(%s)", (owners,))
         out.update(row[0] for row in rows)
     return out
 
@@ -125,11 +123,11 @@ def _refresh(store: PostgresStore, targets: list[str]) -> None:
         rows[1].extend(map(_rebuttal_row, rebuttals))
         rows[2].extend(map(_corroboration_row, corroborations))
     for (table, columns), table_rows in zip(_TABLES, rows, strict=True):
-        store.conn.execute(f"DELETE FROM {table} WHERE claim_id = ANY(%s)", (targets,))  # type: ignore[arg-type]  # noqa: S608
+        store.conn.execute(f"DELETE FROM {table} WHERE claim_id = ANY(%s)", (targets,))  # noqa: S608
         if table_rows:
             with (
                 store.conn.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,  # type: ignore[arg-type]
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
             ):
                 for row in table_rows:
                     copy.write_row(row)
@@ -138,7 +136,7 @@ def _refresh(store: PostgresStore, targets: list[str]) -> None:
 def rebuild(store: PostgresStore) -> int:
     """Drop every span and recompute them all from the log; return how many streams."""
     for table, _ in _TABLES:
-        store.conn.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]  # noqa: S608
+        store.conn.execute(f"DELETE FROM {table}")  # noqa: S608
     streams = [row[0] for row in store.conn.execute("SELECT DISTINCT stream FROM events")]
     refresh(store, streams)
     return len(streams)
@@ -165,7 +163,7 @@ def _select(
             clauses.append("(span_end IS NULL OR span_end > %s)")
             params.append(at)
     where = " AND ".join(clauses) or "TRUE"
-    rows = store.conn.execute(f"SELECT {columns} FROM {table} WHERE {where}", params).fetchall()  # type: ignore[arg-type]  # noqa: S608
+    rows = store.conn.execute(f"SELECT {columns} FROM {table} WHERE {where}", params).fetchall()  # noqa: S608
     if pattern is None:
         return rows
     subject = 1 if table == "claim_spans" else 2

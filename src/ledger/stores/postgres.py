@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from ledger.errors import (
     ConcurrencyError,
@@ -141,12 +141,12 @@ def glob_prefix(pattern: str) -> str:
 
 
 def like_prefix(pattern: str) -> str:
-    """Return a LIKE pattern (escape ``\\``) matching what starts as *pattern*'s literal prefix."""
+    """Return a LIKE pattern for the subjects that start with *pattern*'s literal prefix."""
     prefix = glob_prefix(pattern)
     return re.sub(r"([\\%_])", r"\\\1", prefix) + "%"
 
 
-def _psycopg() -> Any:  # noqa: ANN401 - the module, typed where it is used
+def _psycopg() -> Any:
     try:
         import psycopg  # noqa: PLC0415 - an optional extra, imported when first needed
     except ImportError:
@@ -185,7 +185,7 @@ class PostgresStore:
         lock_timeout: float = 30.0,
     ) -> None:
         """Connect to the server and open, or create, the ledger at *url*."""
-        psycopg = _psycopg()
+        module = _psycopg()
         self.url = url
         self.name = display(url)
         self._clock = clock
@@ -193,8 +193,8 @@ class PostgresStore:
         self._touched: set[str] = set()  # streams whose spans the open write must refresh
         self._lock_timeout_ms = max(1, int(lock_timeout * 1000))
         try:
-            self.conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as e:
+            self.conn: psycopg.Connection[tuple[Any, ...]] = module.connect(url, autocommit=True)
+        except module.Error as e:
             raise StoreError(f"{self.name}: cannot connect: {_one_line(e)}") from None
         try:
             self.schema = self._prepare(create=create)
@@ -208,7 +208,7 @@ class PostgresStore:
 
     # -- opening ----------------------------------------------------------------
 
-    def _scalar(self, sql: str, params: Sequence[object] = ()) -> Any:  # noqa: ANN401
+    def _scalar(self, sql: str, params: Sequence[object] = ()) -> Any:
         row = self._execute(sql, params).fetchone()
         return None if row is None else row[0]
 
@@ -240,10 +240,14 @@ class PostgresStore:
                     self._create_schema()
                     tables = self._tables()
         if "ledger_meta" not in tables or "events" not in tables:
-            raise NotALedgerError(f"{self.name}: not a ledger (schema {schema!r} holds other tables)")
+            raise NotALedgerError(
+                f"{self.name}: not a ledger (schema {schema!r} holds other tables)"
+            )
         meta = dict(self._execute("SELECT key, value FROM ledger_meta").fetchall())
         if meta.get("format") != "ledger":
-            raise NotALedgerError(f"{self.name}: not a ledger (schema {schema!r} holds other tables)")
+            raise NotALedgerError(
+                f"{self.name}: not a ledger (schema {schema!r} holds other tables)"
+            )
         version = int(meta.get("schema_version", "0"))
         if version > SCHEMA_VERSION:
             raise NotALedgerError(
@@ -265,17 +269,19 @@ class PostgresStore:
 
     # -- writing ---------------------------------------------------------------------
 
-    def _execute(self, sql: str, params: Sequence[object] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+    def _execute(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> psycopg.Cursor[tuple[Any, ...]]:
         # No parameters, no placeholder parsing: the trigger's body has a bare %.
-        return self.conn.execute(sql, params or None)  # type: ignore[arg-type] # sql from constants
+        return self.conn.execute(sql, params or None)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
         """Turn what psycopg raises into the ledger's own errors."""
-        psycopg = _psycopg()
+        module = _psycopg()
         try:
             yield
-        except psycopg.Error as e:
+        except module.Error as e:
             raise _translate(self.name, e) from None
 
     @contextlib.contextmanager
@@ -349,7 +355,7 @@ class PostgresStore:
             return
         with (
             self.conn.cursor() as cursor,
-            cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,  # type: ignore[arg-type]
+            cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
         ):
             for raw in raws:
                 copy.write_row(_row(raw))
@@ -458,7 +464,7 @@ class PostgresStore:
     ) -> Iterator[RawEvent]:
         # The bound is taken now, not at the first next(): see the module's rules.
         size = self.head().size
-        sql = f"{_SELECT} WHERE {where} AND {key} > %s AND seq <= %s ORDER BY {key} LIMIT {_PAGE}"  # noqa: S608
+        sql = f"{_SELECT} WHERE {where} AND {key} > %s AND seq <= %s ORDER BY {key} LIMIT {_PAGE}"
         return self._paging(sql, params, after, size, key_index=0 if key == "seq" else 3)
 
     def _paging(
@@ -491,12 +497,20 @@ class PostgresStore:
             SELECT subject FROM s WHERE subject IS NOT NULL
         """
         with self._errors():
-            found = [row[0] for row in self._execute(sql, {"like": like})]  # type: ignore[arg-type]
+            found = [row[0] for row in self._execute(sql, {"like": like})]
         return found if pattern is None else [s for s in found if fnmatchcase(s, pattern)]
 
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+    def __enter__(self) -> Self:
+        """Return the store itself."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the connection."""
+        self.close()
 
 
 def _row(raw: RawEvent) -> tuple[object, ...]:
@@ -543,9 +557,9 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
-def _translate(name: str, error: Exception) -> LedgerError:
-    psycopg = _psycopg()
-    errors = psycopg.errors
+def _translate(name: str, error: Exception) -> LedgerError:  # noqa: PLR0911 - one per kind
+    module = _psycopg()
+    errors = module.errors
     text = _one_line(error)
     if isinstance(error, errors.UniqueViolation):
         constraint = getattr(error.diag, "constraint_name", None) or ""
@@ -554,11 +568,13 @@ def _translate(name: str, error: Exception) -> LedgerError:
         if constraint == "events_stream_version":
             return ConcurrencyError(f"another writer appended to the same stream first ({text})")
     if isinstance(error, errors.LockNotAvailable):
-        return StoreError(f"{name}: another writer held the ledger past the lock timeout; try again")
+        return StoreError(
+            f"{name}: another writer held the ledger past the lock timeout; try again"
+        )
     if isinstance(error, errors.DiskFull):
         return StoreError(f"{name}: the disk is full: nothing of this batch was written")
     if isinstance(error, errors.InsufficientPrivilege):
         return StoreError(f"{name}: {text}")
-    if isinstance(error, psycopg.OperationalError):
+    if isinstance(error, module.OperationalError):
         return StoreError(f"{name}: the connection failed: {text}")
     return StoreError(f"{name}: {text}")
