@@ -186,3 +186,18 @@ def test_copy_checks_each_link_itself(url):
     with pytest.raises(ValidationError, match="prev_hash is not the hash of the event before"):
         copy(Forged(), target)
     assert target.head().size == 0
+
+
+def test_restore_and_rebuild_on_postgres(url, tmp_path):
+    """A backup of an SQLite ledger restores into PostgreSQL with its head; rebuild keeps it."""
+    source, backup = tmp_path / "source.db", tmp_path / "backup.jsonl"
+    run("import", source, DAY7)
+    run("export", source, "--events", "-o", backup)
+    head = run("head", source).stdout
+    assert run("restore", url, backup).stdout.splitlines()[-1].split()[-1] == head.strip()
+    assert run("head", url).stdout == head
+    before = state_of(url, "--at", "2022-03-02")
+    assert "rebuilt the spans of" in run("rebuild", url).stdout
+    assert state_of(url, "--at", "2022-03-02") == before
+    result = run("restore", url, backup, ok=False)
+    assert "already holds 17 events; restore into a new, empty ledger" in result.stderr
