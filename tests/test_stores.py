@@ -879,3 +879,28 @@ def test_without_psycopg_opening_a_url_says_what_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_psycopg)
     with pytest.raises(StoreError, match=r"pip install 'ledger\[postgres\]'"):
         PostgresStore("postgresql://localhost/none")
+
+
+def test_postgres_reads_page_through_the_log(pg_url, monkeypatch):
+    """Reads longer than a page give every event once, in order, up to the log they began at."""
+    from ledger.stores import postgres  # noqa: PLC0415
+
+    monkeypatch.setattr(postgres, "_PAGE", 2)
+    with PostgresStore(pg_url, clock=ticking()) as store:
+        memory = MemoryStore(clock=ticking())
+        for s in (store, memory):
+            fill(s)
+            s.append([new("a4", revision("a", amount=3)), new("a5", revision("a", amount=4))])
+        reads = [
+            (store.read_raw(), memory.read_raw()),
+            (store.read(after=1), memory.read(after=1)),
+            (store.read_stream("a"), memory.read_stream("a")),
+            (store.read_subject(SUBJECT), memory.read_subject(SUBJECT)),
+        ]
+        started = store.read()
+        first = next(started)
+        store.append([new("a6", revision("a", amount=5)), new("d1", claim("d"))])
+        for paged, expected in reads:
+            assert list(paged) == list(expected)
+        assert [first.seq] + [e.seq for e in started] == list(range(1, 9))
+        assert [e.event_id for e in store.read_stream("a")][-2:] == ["a5", "a6"]

@@ -462,22 +462,41 @@ class PostgresStore:
     def _pages(
         self, where: str, params: tuple[object, ...], key: str, after: int
     ) -> Iterator[RawEvent]:
-        # The bound is taken now, not at the first next(): see the module's rules.
-        size = self.head().size
-        sql = f"{_SELECT} WHERE {where} AND {key} > %s AND seq <= %s ORDER BY {key} LIMIT {_PAGE}"
-        return self._paging(sql, params, after, size, key_index=0 if key == "seq" else 3)
+        # The first page is read now, not at the first next(), together with
+        # the head it was read at (one statement, one snapshot): later pages
+        # stop at that head. See the module's rules.
+        first = (
+            f"SELECT {_COLUMNS}, (SELECT coalesce(max(seq), 0) FROM events) FROM events "  # noqa: S608
+            f"WHERE {where} AND {key} > %s ORDER BY {key} LIMIT {_PAGE}"
+        )
+        with self._errors():
+            rows = self._execute(first, (*params, after)).fetchall()
+        if len(rows) < _PAGE:
+            return (_raw(row[:-1]) for row in rows)
+        rest = f"{_SELECT} WHERE {where} AND {key} > %s AND seq <= %s ORDER BY {key} LIMIT {_PAGE}"
+        key_index = 0 if key == "seq" else 3
+        return self._paging(rows, rest, params, rows[0][-1], key_index=key_index)
 
     def _paging(
-        self, sql: str, params: tuple[object, ...], after: int, size: int, *, key_index: int
+        self,
+        rows: list[tuple[Any, ...]],
+        sql: str,
+        params: tuple[object, ...],
+        size: int,
+        *,
+        key_index: int,
     ) -> Iterator[RawEvent]:
+        for row in rows:
+            yield _raw(row[:-1])
+        after = rows[-1][key_index]
         while True:
             with self._errors():
-                rows = self._execute(sql, (*params, after, size)).fetchall()
-            for row in rows:
+                page = self._execute(sql, (*params, after, size)).fetchall()
+            for row in page:
                 yield _raw(row)
-            if len(rows) < _PAGE:
+            if len(page) < _PAGE:
                 return
-            after = rows[-1][key_index]
+            after = page[-1][key_index]
 
     def subjects(self, pattern: str | None = None) -> list[str]:
         """Return the subjects in the log, sorted; with *pattern*, those it matches."""
