@@ -197,11 +197,12 @@ class PostgresStore:
         except module.Error as e:
             raise StoreError(f"{self.name}: cannot connect: {_one_line(e)}") from None
         try:
-            self.schema = self._prepare(create=create)
-            self._lock_key = (_LOCK_CLASS << 32) | self._scalar(
-                "SELECT 'events'::regclass::oid::bigint"
-            )
-            self.readonly = not self._scalar("SELECT has_table_privilege('events', 'INSERT')")
+            with self._errors():
+                self.schema = self._prepare(create=create)
+                self._lock_key = (_LOCK_CLASS << 32) | self._scalar(
+                    "SELECT 'events'::regclass::oid::bigint"
+                )
+                self.readonly = not self._scalar("SELECT has_table_privilege('events', 'INSERT')")
         except BaseException:
             self.conn.close()
             raise
