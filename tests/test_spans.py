@@ -101,3 +101,14 @@ def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
         assert ledger.store.spans_at(None, None) is not None
         assert ledger.state() == ledger.replayed_state()
         assert ledger.state()["control.kherson"].status == "contested"
+
+
+def test_withdrawing_a_rebuttal_of_a_counter_claim_keeps_the_first_rebuttal(engine):
+    """A rebuttal stays in force when a rebuttal of its counter-claim is retracted, as in replay."""
+    with build([], engine) as ledger:
+        ledger.claim("casualties.x", 90, source="A", stated_at="2022-03-01T00:00Z", id="c0")
+        ledger.rebut("c0", source="B", stated_at="2022-03-01T00:01Z", value=80, id="b1")
+        ledger.rebut("b1.counter", source="A", stated_at="2022-03-01T00:02Z", id="b2")
+        ledger.retract("b2", stated_at="2022-03-01T00:03Z")
+        assert ledger.state() == ledger.replayed_state()
+        assert ledger.state()["casualties.x"].claims[0].status == "disputed"

@@ -133,7 +133,12 @@ def first_change(events: Iterable[StoredEvent]) -> int | None:
     .. versionadded:: 0.1.0
     """
     for position, stored in positioned(events):
-        if isinstance(stored.event, ClaimRevised | ClaimRetracted):
+        event = stored.event
+        # Withdrawing a rebuttal of the counter-claim, or one of its revisions,
+        # leaves the counter-claim standing: only its own retraction counts.
+        if isinstance(event, ClaimRevised) or (
+            isinstance(event, ClaimRetracted) and event.retracted_id == event.claim_id
+        ):
             return position[0]
     return None
 
