@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--keep", action="store_true", help="keep the records file and databases")
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="measure a PostgreSQL ledger at URL instead (import, verify, state at a cutoff)",
+    )
+    parser.add_argument(
+        "--writers",
+        type=lambda text: [int(w) for w in text.split(",")],
+        default=[1, 4, 8],
+        metavar="1,4,8",
+        help="with --postgres: the numbers of concurrent writers to measure (default: 1,4,8)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="also write cProfile reports of import and queries"
     )
     return parser
@@ -278,11 +290,44 @@ def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one phas
     return {"meta": meta, "metrics": m, "targets": evaluate(m)}
 
 
+def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate the records once, then measure PostgreSQL with each number of writers."""
+    from benchmarks import postgres  # noqa: PLC0415 - needs the postgres extra; only when asked
+
+    work = args.out / f"work-postgres-{args.events}"
+    work.mkdir(parents=True, exist_ok=True)
+    records = work / f"records-{args.events}.jsonl"
+    meta = _meta(args)
+    with _phase(meta, "generate", f"generating {args.events:,} records -> {records}"):
+        generate(records, args.events, seed=args.seed)
+    with contextlib.closing(__import__("psycopg").connect(args.postgres)) as conn:
+        meta["postgres"] = conn.execute("SELECT version()").fetchone()[0]
+        meta["postgres_settings"] = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers')"
+            ).fetchall()
+        )
+    rows = postgres.run(args, records, work, ROOT)
+    if not args.keep:
+        shutil.rmtree(work)
+    return {"meta": meta, "postgres": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks from the command line."""
     args = _parser().parse_args(argv)
     if args.events < 10:
         _parser().error("--events must be at least 10")
+    if args.postgres:
+        from benchmarks import postgres  # noqa: PLC0415
+
+        results = run_postgres(args)
+        path = args.out / f"results-postgres-{args.events}.json"
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(postgres.table(results["postgres"]))
+        print(f"\nresults: {path}")
+        return 0
     if not args.skip_peer and find_spec("eventsourcing") is None:
         _parser().error(
             "the peer needs eventsourcing: pip install -e '.[bench]', or pass --skip-peer"

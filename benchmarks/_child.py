@@ -3,7 +3,9 @@ One measured phase in a process of its own, so its peak memory is its own.
 
 ``python -m benchmarks._child import DB RECORDS`` imports a records file
 into a fresh ledger; ``python -m benchmarks._child verify DB [JOBS]`` walks the hash
-chain, in JOBS processes. Each prints one JSON object: the phase's counts, its wall time, the
+chain, in JOBS processes; ``python -m benchmarks._child import-chunks DB FILE...`` imports
+files one after another, one transaction each (a writer of the PostgreSQL
+run). Each prints one JSON object: the phase's counts, its wall time, the
 process's CPU time, and its peak resident set size (``ru_maxrss``, KiB on
 Linux).
 """
@@ -34,6 +36,17 @@ def _import(db: str, records: str) -> dict[str, Any]:
     }
 
 
+def _import_chunks(db: str, *files: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    records = events = 0
+    with Ledger.open(db) as ledger:
+        for path in files:
+            summary = ledger.import_records(path)
+            records += summary.records
+            events += summary.events
+    return {"seconds": time.perf_counter() - start, "records": records, "events": events}
+
+
 def _verify(db: str, jobs: str = "1") -> dict[str, Any]:
     start = time.perf_counter()
     with Ledger.open(db, create=False) as ledger:
@@ -52,7 +65,8 @@ def _verify(db: str, jobs: str = "1") -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     phase, *args = argv
-    result = _import(*args) if phase == "import" else _verify(*args)
+    phases = {"import": _import, "import-chunks": _import_chunks, "verify": _verify}
+    result = phases[phase](*args)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["peak_rss_kib"] = usage.ru_maxrss
     # CPU time next to wall time shows how much other processes slowed the phase.

@@ -1,8 +1,11 @@
-"""Shared test set-up: the Hypothesis profiles."""
+"""Shared test set-up: the Hypothesis profiles, and the PostgreSQL schemas' clean-up."""
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+import pg
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
@@ -12,3 +15,17 @@ settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
 )
+
+
+@pytest.fixture(autouse=True)
+def _drop_postgres_schemas():
+    """Drop every PostgreSQL schema a test made, once it ends."""
+    yield
+    pg.drop_test_schemas()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _drop_session_postgres_schemas():
+    """Drop the PostgreSQL schemas module-wide fixtures made, at the end of the run."""
+    yield
+    pg.drop_session_schemas()

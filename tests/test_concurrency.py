@@ -1,10 +1,11 @@
 """
-Concurrent writers: processes appending to one SQLite ledger at once lose and double nothing.
+Concurrent writers: processes appending to one ledger at once lose and double nothing.
 
 Four worker processes (``workers/append_worker.py``) append for a few seconds
-to one file: claims of their own, and revisions and rebuttals of a few shared
-claims that all of them touch. Each logs every append it was told succeeded
-and every error it caught; the tests then hold the file to those logs.
+to one SQLite file, and again to one PostgreSQL ledger: claims of their own,
+and revisions and rebuttals of a few shared claims that all of them touch.
+Each logs every append it was told succeeded and every error it caught; the
+tests then hold the ledger to those logs.
 """
 
 import itertools
@@ -21,6 +22,7 @@ import attrs
 import pytest
 import sqlite_utils
 
+import pg
 from ledger import (
     ConcurrencyError,
     Ledger,
@@ -45,7 +47,7 @@ SHARED = [(f"shared-{n}", SOURCES[n % len(SOURCES)]) for n in range(8)]
 class Race:
     """The ledger the workers wrote, and what each of them logged."""
 
-    path: Path
+    path: Path | str
     outcomes: list[dict]
 
     def of(self, mode):
@@ -61,10 +63,13 @@ class Race:
         return [o for o in self.outcomes if not o["ok"]]
 
 
-@pytest.fixture(scope="module")
-def race(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def race(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("race")
-    path = folder / "ledger.db"
+    if request.param == "postgres":
+        path = pg.new_url(keep_for_session=True)
+    else:
+        path = folder / "ledger.db"
     with Ledger.open(path) as ledger:
         for n, (claim, source) in enumerate(SHARED):
             ledger.claim(

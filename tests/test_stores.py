@@ -1,4 +1,4 @@
-"""The event store contract, run against every backend, plus what only SQLite does."""
+"""The event store contract, run against every backend, plus what only SQLite or PostgreSQL does."""
 
 import itertools
 import sqlite3
@@ -10,6 +10,7 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pg
 from ledger.errors import ConcurrencyError, DuplicateIdError, NotALedgerError, StoreError
 from ledger.events import (
     ClaimAsserted,
@@ -19,13 +20,13 @@ from ledger.events import (
     EntryCorrected,
 )
 from ledger.integrity import verify
-from ledger.stores import GENESIS_HASH, Head, MemoryStore, NewEvent, SqliteStore
+from ledger.stores import GENESIS_HASH, Head, MemoryStore, NewEvent, PostgresStore, SqliteStore
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Label, Quantity
 from strategies import claims, events
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-BACKENDS = ["memory", "sqlite-memory", "sqlite-file"]
+BACKENDS = ["memory", "sqlite-memory", "sqlite-file", "postgres"]
 SUBJECT = "control.kherson"
 OTHER = "casualties.civilians.killed"
 # Each example opens its files under a fresh name, so sharing tmp_path across
@@ -78,11 +79,15 @@ def open_store(backend, directory, clock):
         return MemoryStore(clock=clock)
     if backend == "sqlite-memory":
         return SqliteStore(":memory:", clock=clock)
+    if backend == "postgres":
+        return PostgresStore(pg.new_url(), clock=clock)
     return SqliteStore(directory / f"{next(_files)}.db", clock=clock)
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
+    if request.param == "postgres":
+        pg.url()  # skips, or under CI fails, without a server
     return request.param
 
 
@@ -478,8 +483,9 @@ def test_wait_on_a_quiet_log_returns_and_changes_nothing(store):
 
 
 def fresh_stores(directory):
-    """Return one new store of every backend, all on the same fake clock."""
-    return [open_store(backend, directory, ticking()) for backend in BACKENDS]
+    """Return one new store of every backend configured here, all on the same fake clock."""
+    backends = [b for b in BACKENDS if b != "postgres" or pg.configured()]
+    return [open_store(backend, directory, ticking()) for backend in backends]
 
 
 @FRESH_FILES
@@ -735,3 +741,181 @@ def test_append_raw_refuses_what_does_not_continue_the_log(make_store):
     with pytest.raises(StoreError, match="does not continue the log"):
         copy.append_raw(raws[1:])
     assert copy.head() == Head(0, GENESIS_HASH)
+
+
+# What only the PostgreSQL store does.
+
+
+@pytest.fixture
+def pg_url():
+    return pg.new_url()
+
+
+@pytest.fixture
+def pg_admin(pg_url):
+    """A plain psycopg connection to the test's schema, as a person with psql would have."""
+    import psycopg  # noqa: PLC0415 - only with a server
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET subject = 'forged' WHERE seq = 1",
+        "DELETE FROM events WHERE seq = 2",
+        "TRUNCATE events",
+    ],
+)
+def test_postgres_sql_cannot_rewrite_the_log(pg_url, pg_admin, sql):
+    """Triggers refuse UPDATE, DELETE and TRUNCATE on events, whoever runs them."""
+    import psycopg  # noqa: PLC0415
+
+    with PostgresStore(pg_url, clock=ticking()) as store:
+        fill(store)
+        before = list(store.read_raw())
+    with pytest.raises(psycopg.Error, match="append-only"):
+        pg_admin.execute(sql)
+    with PostgresStore(pg_url, create=False) as store:
+        assert list(store.read_raw()) == before
+
+
+def test_postgres_reopening_keeps_everything(pg_url):
+    """A ledger reopened from another connection has the same log and continues it."""
+    with PostgresStore(pg_url, clock=ticking()) as store:
+        fill(store)
+        head = store.head()
+    with PostgresStore(pg_url, create=False, clock=ticking(START + timedelta(days=1))) as again:
+        assert again.head() == head
+        assert again.append([new("d1", claim("d"))])[0].seq == head.size + 1
+        assert verify(again.read_raw()).ok
+
+
+def test_postgres_an_empty_schema_is_not_created_without_create(pg_url, pg_admin):
+    """Opening an empty schema with create=False raises StoreError and creates nothing."""
+    with pytest.raises(StoreError, match="no ledger here"):
+        PostgresStore(pg_url, create=False)
+    assert pg_admin.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+    ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_postgres_a_schema_of_other_tables_is_refused_untouched(pg_url, pg_admin, create):
+    """A schema holding tables of something else is refused, and left as it was."""
+    pg_admin.execute("CREATE TABLE orders (id integer)")
+    with pytest.raises(NotALedgerError, match="holds other tables"):
+        PostgresStore(pg_url, create=create)
+    tables = pg_admin.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    assert tables.fetchall() == [("orders",)]
+
+
+def test_postgres_newer_layout_is_refused(pg_url, pg_admin):
+    """A ledger written by a newer layout version is refused with an upgrade hint."""
+    PostgresStore(pg_url).close()
+    pg_admin.execute("UPDATE ledger_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(NotALedgerError, match="newer ledger"):
+        PostgresStore(pg_url, create=False)
+
+
+def test_postgres_two_stores_on_one_ledger(pg_url):
+    """Two connections append in turn to one ledger: one gapless log, one linear chain."""
+    with (
+        PostgresStore(pg_url, clock=ticking()) as first,
+        PostgresStore(pg_url, clock=ticking(START + timedelta(minutes=1))) as second,
+    ):
+        first.append([new("a1", claim("a"))])
+        second.append([new("a2", revision("a"))], {"a": 1})
+        with pytest.raises(ConcurrencyError):
+            first.append([new("a3", revision("a"))], {"a": 1})
+        assert [e.seq for e in first.read()] == [1, 2]
+        assert verify(second.read_raw()).ok
+
+
+def test_postgres_a_held_write_lock_times_out_cleanly(pg_url):
+    """A writer waiting past the lock timeout gets StoreError and writes nothing."""
+    with (
+        PostgresStore(pg_url, clock=ticking()) as holder,
+        PostgresStore(pg_url, lock_timeout=0.1) as waiter,
+    ):
+        with holder.transaction():
+            holder.append([new("a1", claim("a"))])
+            with pytest.raises(StoreError, match="lock timeout"):
+                waiter.append([new("b1", claim("b"))])
+        assert [e.event_id for e in waiter.read()] == ["a1"]
+        waiter.append([new("b1", claim("b"))])
+        assert waiter.head().size == 2
+
+
+def test_postgres_a_read_only_role_reads_but_cannot_write(pg_url, pg_admin):
+    """A role with SELECT only opens the ledger, reads it, and gets StoreError on a write."""
+    with PostgresStore(pg_url, clock=ticking()) as store:
+        fill(store)
+    role = f"reader_{pg_url.rsplit('%3D', 1)[1]}"
+    schema = pg_admin.execute("SELECT current_schema()").fetchone()[0]
+    pg_admin.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        pg_admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        pg_admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}")
+        reader_url = pg_url.replace("postgresql://ledger@", f"postgresql://{role}@")
+        with PostgresStore(reader_url, create=False) as reader:
+            assert reader.readonly
+            assert verify(reader.read_raw()).ok
+            assert reader.spans_at(None, None) is not None
+            with pytest.raises(StoreError, match="read-only"):
+                reader.append([new("z1", claim("z"))])
+    finally:
+        pg_admin.execute(f"DROP OWNED BY {role}")
+        pg_admin.execute(f"DROP ROLE {role}")
+
+
+def test_postgres_an_unreachable_server_is_a_store_error(tmp_path):
+    """A URL no server answers raises StoreError naming it, with no password shown."""
+    pytest.importorskip("psycopg")
+    url = f"postgresql://someone:secret@/ledger?host={tmp_path}"
+    with pytest.raises(StoreError, match="cannot connect") as caught:
+        PostgresStore(url)
+    assert "secret" not in str(caught.value)
+    assert "someone:***@" in str(caught.value)
+
+
+def test_without_psycopg_opening_a_url_says_what_to_install(monkeypatch):
+    """Without the postgres extra, opening a URL raises StoreError naming the extra."""
+    import builtins  # noqa: PLC0415
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(StoreError, match=r"pip install 'ledger\[postgres\]'"):
+        PostgresStore("postgresql://localhost/none")
+
+
+def test_postgres_reads_page_through_the_log(pg_url, monkeypatch):
+    """Reads longer than a page give every event once, in order, up to the log they began at."""
+    from ledger.stores import postgres  # noqa: PLC0415
+
+    monkeypatch.setattr(postgres, "_PAGE", 2)
+    with PostgresStore(pg_url, clock=ticking()) as store:
+        memory = MemoryStore(clock=ticking())
+        for s in (store, memory):
+            fill(s)
+            s.append([new("a4", revision("a", amount=3)), new("a5", revision("a", amount=4))])
+        reads = [
+            (store.read_raw(), memory.read_raw()),
+            (store.read(after=1), memory.read(after=1)),
+            (store.read_stream("a"), memory.read_stream("a")),
+            (store.read_subject(SUBJECT), memory.read_subject(SUBJECT)),
+        ]
+        started = store.read()
+        first = next(started)
+        store.append([new("a6", revision("a", amount=5)), new("d1", claim("d"))])
+        for paged, expected in reads:
+            assert list(paged) == list(expected)
+        assert [first.seq] + [e.seq for e in started] == list(range(1, 9))
+        assert [e.event_id for e in store.read_stream("a")][-2:] == ["a5", "a6"]

@@ -1,5 +1,5 @@
 """
-Backup and restore: a ledger rebuilt from its stored events, hashes and all.
+Backup, restore and copy: a ledger rebuilt from its stored events, hashes and all.
 
 Rules of this module:
 
@@ -16,6 +16,8 @@ Rules of this module:
 - A restore goes into an empty ledger only, in one transaction: a refused
   file writes nothing. Events are handed to the store in chunks, so memory
   stays bounded however long the file.
+- A copy (`copy`, ``ledger copy SRC DST``) is a restore straight from another
+  store, SQLite or PostgreSQL, with the same checks and the same guarantees.
 - A backup proves only that it is a consistent log. Pass the checkpoint
   published for the original (``--against SIZE:HASH``) to prove it is that
   log, none of it dropped up to the checkpoint.
@@ -32,10 +34,11 @@ from typing import IO, Any, Final
 from ledger import codec
 from ledger.errors import LedgerError, StoreError, ValidationError
 from ledger.events import ClaimAsserted
-from ledger.stores import GENESIS_HASH, EventStore, Head, RawEvent, SqliteStore
+from ledger.stores import GENESIS_HASH, EventStore, Head, RawEvent, SqliteStore, open_store
 from ledger.stores._base import raw_event
+from ledger.stores.postgres import display, is_url
 
-__all__ = ["MAX_LINE_BYTES", "read_events", "restore", "restore_file"]
+__all__ = ["MAX_LINE_BYTES", "copy", "copy_ledger", "read_events", "restore", "restore_file"]
 
 MAX_LINE_BYTES: Final = 1 << 26
 """The longest line a backup may hold (64 MiB)."""
@@ -240,6 +243,38 @@ def _lines(stream: IO[bytes], name: str) -> Iterator[bytes]:
         yield line
 
 
+@contextlib.contextmanager
+def _empty_ledger(target: str | os.PathLike[str], verb: str) -> Iterator[EventStore]:
+    """
+    Open the ledger at *target*, which must hold no events, for the block to fill.
+
+    When the block fails, *target* is left as it was: a ledger file this
+    opening created is removed again, an empty file emptied again. (On a
+    PostgreSQL server the tables of an empty ledger stay: they hold nothing.)
+    """
+    path = None if is_url(target) else Path(target)
+    existed = path is not None and path.exists()
+    was_empty = path is not None and existed and path.is_file() and path.stat().st_size == 0
+    store = open_store(target) if path is None else SqliteStore(path)
+    size = store.head().size
+    if size:
+        store.close()
+        name = display(str(target)) if path is None else str(path)
+        raise StoreError(f"{name}: already holds {size} events; {verb} into a new, empty ledger")
+    try:
+        yield store
+    except BaseException:
+        store.close()
+        if path is not None and not existed:
+            for leftover in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{leftover}").unlink(missing_ok=True)
+        elif path is not None and was_empty:
+            with contextlib.suppress(OSError):
+                path.write_bytes(b"")
+        raise
+    store.close()
+
+
 def restore_file(
     path: str | os.PathLike[str],
     backup: IO[bytes],
@@ -248,14 +283,14 @@ def restore_file(
     against: Head | None = None,
 ) -> Head:
     """
-    Restore a backup into a new SQLite ledger at *path*.
+    Restore a backup into a new ledger at *path*: an SQLite file or a PostgreSQL URL.
 
     *path* must not exist, or be an empty file or a ledger without events.
     When the backup is refused, *path* is left as it was: a ledger file this
     call created is removed again.
 
     Args:
-        path: The new ledger file.
+        path: The new ledger file, or a ``postgresql://`` URL.
         backup: The backup, a binary stream of ``ledger export DB --events``.
         name: What to call the backup in error messages, such as its file name.
         against: A checkpoint the backup must extend.
@@ -270,24 +305,87 @@ def restore_file(
 
     .. versionadded:: 0.1.0
     """
-    target = Path(path)
-    existed = target.exists()
-    was_empty = existed and target.is_file() and target.stat().st_size == 0
-    store = SqliteStore(target)
-    size = store.head().size
-    if size:
-        store.close()
-        raise StoreError(f"{target}: already holds {size} events; restore into a new, empty ledger")
+    with _empty_ledger(path, "restore") as store:
+        return restore(store, _lines(backup, name), name=name, against=against)
+
+
+def copy(source: EventStore, target: EventStore, *, name: str = "the source") -> Head:
+    """
+    Copy the whole log of *source* into the empty *target*, in one transaction.
+
+    Each event keeps its sequence number, recorded time and hash, so both
+    ledgers verify to the same head. Nothing is trusted: each event is sealed
+    again from its envelope and data and must come out with its stored hash,
+    chained to the one before, as a restore checks a backup.
+
+    Args:
+        source: Any event store.
+        target: An empty event store, of the same kind or another.
+        name: What to call the source in error messages.
+
+    Returns:
+        The head of the copy: the source's head when the copy began.
+
+    Raises:
+        StoreError: *target* is not empty, or cannot write; nothing was written.
+        ValidationError: An event of *source* does not match its hash or does
+            not follow the one before; nothing was written.
+
+    .. versionadded:: 0.1.0
+    """
+    with target.transaction():
+        size = target.head().size
+        if size:
+            raise StoreError(
+                f"the copy's target already holds {size} events; copy into a new, empty ledger"
+            )
+        log = _Log()
+        chunk: list[RawEvent] = []
+        for raw in source.read_raw():
+            sealed = raw_event(
+                seq=raw.seq,
+                event_id=raw.event_id,
+                stream=raw.stream,
+                version=raw.version,
+                subject=raw.subject,
+                recorded_at=raw.recorded_at,
+                type_name=raw.type,
+                schema_version=raw.schema_version,
+                data=raw.data,
+                prev_hash=raw.prev_hash,
+            )
+            problem = log.problem(sealed, raw.hash)
+            if problem is not None:
+                raise ValidationError(
+                    f"{name}: seq {raw.seq}: {problem}; run verify on it; nothing was copied"
+                )
+            chunk.append(sealed)
+            if len(chunk) == _CHUNK:
+                target.append_raw(chunk)
+                chunk = []
+        target.append_raw(chunk)
+        return target.head()
+
+
+def copy_ledger(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Head:
+    """
+    Copy the ledger at *source* into a new ledger at *target*; see `copy`.
+
+    Either may be an SQLite file or a ``postgresql://`` URL. *target* must
+    not exist, or be an empty file or a ledger without events; when the copy
+    is refused, it is left as it was.
+
+    Raises:
+        NotALedgerError: Either is something other than a ledger.
+        StoreError: *source* does not exist, or *target* holds events already.
+        ValidationError: See `copy`.
+
+    .. versionadded:: 0.1.0
+    """
+    name = display(str(source)) if is_url(source) else str(source)
+    src = open_store(source, create=False)
     try:
-        head = restore(store, _lines(backup, name), name=name, against=against)
-    except BaseException:
-        store.close()
-        if not existed:
-            for leftover in ("", "-wal", "-shm", "-journal"):
-                Path(f"{target}{leftover}").unlink(missing_ok=True)
-        elif was_empty:
-            with contextlib.suppress(OSError):
-                target.write_bytes(b"")
-        raise
-    store.close()
-    return head
+        with _empty_ledger(target, "copy") as dst:
+            return copy(src, dst, name=name)
+    finally:
+        src.close()

@@ -4,7 +4,8 @@ The command line: ``ledger COMMAND DB ...``.
 Rules of this module:
 
 - The database path comes first after the command, as in sqlite-utils'
-  command line: ``ledger state ledger.db --at 2022-03-02``.
+  command line: ``ledger state ledger.db --at 2022-03-02``. A
+  ``postgresql://`` URL in its place names a ledger on a PostgreSQL server.
 - Commands that only read (``state``, ``history``, ``verify``, ``head``,
   ``export``, ``tail``) and commands that must refer to an existing record
   (``revise``, ``rebut``, ``retract``, ``corroborate``, ``correct``) never
@@ -33,8 +34,8 @@ from typing import IO, Final, TypeVar
 import click
 
 from ledger import __version__, codec
-from ledger.backup import restore_file
-from ledger.errors import LedgerError, TimeFormatError
+from ledger.backup import copy_ledger, restore_file
+from ledger.errors import LedgerError, StoreError, TimeFormatError
 from ledger.follow import follow_raw
 from ledger.ledger import Batch, Ledger, new_id
 from ledger.output import (
@@ -53,6 +54,7 @@ from ledger.plot import plot_subject
 from ledger.records import parse_record
 from ledger.report import build_report
 from ledger.stores import Head, StoredEvent
+from ledger.stores.postgres import display, is_url
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Label, Number, Qualifier, Quantity, Value, number
 
@@ -128,8 +130,14 @@ def _time_option(name: str, help_text: str, *, required: bool = False) -> Callab
     )
 
 
+def _database(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    """Keep a ``postgresql://`` URL as it is (a path would fold its ``//``); a path otherwise."""
+    del ctx, param
+    return value if is_url(value) else Path(value)
+
+
 def _db(function: _F) -> _F:
-    return click.argument("db", type=click.Path(path_type=Path))(function)
+    return click.argument("db", callback=_database)(function)
 
 
 def _value_options(function: _F) -> _F:
@@ -270,25 +278,32 @@ def cli() -> None:
 
 @cli.command("init")
 @_db
-def init_command(db: Path) -> None:
+def init_command(db: Path | str) -> None:
     """
     Create an empty ledger at DB.
 
     An existing ledger is left as it is; any other existing file is refused.
     """
-    existed = db.exists() and db.stat().st_size > 0
+    if isinstance(db, Path):
+        existed = db.exists() and db.stat().st_size > 0
+    else:
+        # A schema of something else fails again, loudly, just below.
+        existed = False
+        with contextlib.suppress(StoreError), Ledger.open(db, create=False):
+            existed = True
     with Ledger.open(db) as ledger:
         size = ledger.head().size
+    name = db if isinstance(db, Path) else display(db)
     if existed:
-        click.echo(f"{db} is already a ledger ({size} events); left as it was.")
+        click.echo(f"{name} is already a ledger ({size} events); left as it was.")
     else:
-        click.echo(f"Created an empty ledger at {db}.")
+        click.echo(f"Created an empty ledger at {name}.")
 
 
 @cli.command("import")
 @_db
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_command(db: Path, files: tuple[Path, ...]) -> None:
+def import_command(db: Path | str, files: tuple[Path, ...]) -> None:
     """
     Import records files (JSON Lines) into DB, creating it if needed.
 
@@ -319,7 +334,7 @@ def import_command(db: Path, files: tuple[Path, ...]) -> None:
 @_text_options("via", "citation", "quote", "note")
 def claim_command(  # noqa: PLR0913 - one parameter per field of a claim
     *,
-    db: Path,
+    db: Path | str,
     subject: str,
     value: str,
     source: str,
@@ -370,7 +385,7 @@ def claim_command(  # noqa: PLR0913 - one parameter per field of a claim
 @_text_options("source", "via", "citation", "quote", "note")
 def revise_command(  # noqa: PLR0913 - one parameter per field of a revision
     *,
-    db: Path,
+    db: Path | str,
     revises: str,
     value: str,
     stated_at: Stamp,
@@ -421,7 +436,7 @@ def revise_command(  # noqa: PLR0913 - one parameter per field of a revision
 @_text_options("reason", "via", "citation", "quote", "note")
 def rebut_command(  # noqa: PLR0913 - one parameter per field of a rebuttal
     *,
-    db: Path,
+    db: Path | str,
     rebuts: str,
     source: str,
     stated_at: Stamp,
@@ -477,7 +492,7 @@ def rebut_command(  # noqa: PLR0913 - one parameter per field of a rebuttal
 @_text_options("source", "via", "citation", "quote", "note")
 def retract_command(  # noqa: PLR0913 - one parameter per field of a retraction
     *,
-    db: Path,
+    db: Path | str,
     retracts: str,
     stated_at: Stamp,
     record_id: str | None,
@@ -510,7 +525,7 @@ def retract_command(  # noqa: PLR0913 - one parameter per field of a retraction
 @_text_options("via", "citation", "quote", "note")
 def corroborate_command(  # noqa: PLR0913 - one parameter per field of a corroboration
     *,
-    db: Path,
+    db: Path | str,
     corroborates: str,
     source: str,
     stated_at: Stamp,
@@ -545,7 +560,7 @@ def corroborate_command(  # noqa: PLR0913 - one parameter per field of a corrobo
 @_text_options("source", "via", "citation", "quote", "reason")
 def correct_command(  # noqa: PLR0913 - one parameter per correctable field
     *,
-    db: Path,
+    db: Path | str,
     corrects: str,
     note: str,
     value: str | None,
@@ -611,7 +626,7 @@ def correct_command(  # noqa: PLR0913 - one parameter per correctable field
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
 def state_command(  # noqa: PLR0913 - one parameter per query option
     *,
-    db: Path,
+    db: Path | str,
     at: Stamp | None,
     known_at: Stamp | None,
     valid_at: Stamp | None,
@@ -638,7 +653,7 @@ def state_command(  # noqa: PLR0913 - one parameter per query option
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
 def history_command(  # noqa: PLR0913 - one parameter per query option
     *,
-    db: Path,
+    db: Path | str,
     subject_or_id: str,
     since: Stamp | None,
     until: Stamp | None,
@@ -672,7 +687,9 @@ def history_command(  # noqa: PLR0913 - one parameter per query option
     help="Processes that share the walk of a long log (100,000 events or more).",
 )
 @click.pass_context
-def verify_command(ctx: click.Context, *, db: Path, against: Head | None, jobs: int) -> None:
+def verify_command(
+    ctx: click.Context, *, db: Path | str, against: Head | None, jobs: int
+) -> None:
     """
     Check the hash chain; exit 1 if the log was altered.
 
@@ -687,7 +704,7 @@ def verify_command(ctx: click.Context, *, db: Path, against: Head | None, jobs: 
 
 @cli.command("head")
 @_db
-def head_command(db: Path) -> None:
+def head_command(db: Path | str) -> None:
     """Print the log's checkpoint, SIZE:HASH, to publish or to verify against."""
     with Ledger.open(db, create=False) as ledger:
         click.echo(str(ledger.head()))
@@ -695,7 +712,7 @@ def head_command(db: Path) -> None:
 
 @cli.command("rebuild")
 @_db
-def rebuild_command(db: Path) -> None:
+def rebuild_command(db: Path | str) -> None:
     """
     Recompute DB's derived tables (the spans behind fast queries) from its events alone.
 
@@ -715,7 +732,7 @@ def rebuild_command(db: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (default: standard output).",
 )
-def export_command(*, db: Path, raw: bool, output: Path | None) -> None:
+def export_command(*, db: Path | str, raw: bool, output: Path | None) -> None:
     """
     Write the ledger as JSON Lines: records, or with --events the stored events.
 
@@ -739,7 +756,7 @@ def export_command(*, db: Path, raw: bool, output: Path | None) -> None:
 
 
 @cli.command("restore")
-@click.argument("db", metavar="NEW", type=click.Path(path_type=Path))
+@click.argument("db", metavar="NEW", callback=_database)
 @click.argument("backup", metavar="FILE", type=click.Path(allow_dash=True, path_type=Path))
 @click.option(
     "--against",
@@ -747,7 +764,7 @@ def export_command(*, db: Path, raw: bool, output: Path | None) -> None:
     metavar="SIZE:HASH",
     help="A checkpoint the backup must extend.",
 )
-def restore_command(*, db: Path, backup: Path, against: Head | None) -> None:
+def restore_command(*, db: Path | str, backup: Path, against: Head | None) -> None:
     """
     Rebuild a ledger at NEW from FILE, written by export --events ('-' reads stdin).
 
@@ -771,6 +788,23 @@ def restore_command(*, db: Path, backup: Path, against: Head | None) -> None:
     click.echo(f"head:             {head}")
 
 
+@cli.command("copy")
+@click.argument("source", metavar="SRC", callback=_database)
+@click.argument("target", metavar="DST", callback=_database)
+def copy_command(*, source: Path | str, target: Path | str) -> None:
+    """
+    Copy the ledger SRC into a new ledger DST: SQLite or PostgreSQL, either way.
+
+    Every event keeps its sequence number, recorded time and hash, so verify
+    and head answer the same on both. DST must not exist, or be empty. Each
+    event is checked against its hash on the way: a source that does not
+    verify is refused and nothing is written.
+    """
+    head = copy_ledger(source, target)
+    click.echo(f"events copied:    {head.size}")
+    click.echo(f"head:             {head}")
+
+
 @cli.command("tail")
 @_db
 @click.option(
@@ -784,7 +818,7 @@ def restore_command(*, db: Path, backup: Path, against: Head | None) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def tail_command(*, db: Path, after: int, forever: bool, fmt: str) -> None:
+def tail_command(*, db: Path | str, after: int, forever: bool, fmt: str) -> None:
     """
     Print DB's stored events after SEQ, one a line; with --follow, new ones as they come.
 
@@ -848,7 +882,7 @@ def _output_option(help_text: str) -> Callable[[_F], _F]:
 @_time_option("--at", "Only what was stated by then")
 @_time_option("--known-at", "Only what the ledger had recorded by then")
 def plot_command(
-    *, db: Path, subject: str, output: Path, at: Stamp | None, known_at: Stamp | None
+    *, db: Path | str, subject: str, output: Path, at: Stamp | None, known_at: Stamp | None
 ) -> None:
     """
     Draw SUBJECT: each source's value over stated time, PNG or SVG by extension.
@@ -875,7 +909,7 @@ def plot_command(
 )
 def report_command(  # noqa: PLR0913 - one parameter per query option
     *,
-    db: Path,
+    db: Path | str,
     output: Path,
     at: Stamp | None,
     known_at: Stamp | None,

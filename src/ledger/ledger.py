@@ -45,6 +45,7 @@ from ledger.projections.history import Change, history
 from ledger.projections.spans import state_from_spans
 from ledger.records import ImportSummary, export_records, import_records
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
+from ledger.stores.postgres import PostgresStore, is_url
 from ledger.times import Stamp, parse_stamp, utc_now
 from ledger.values import Label, Quantity, Value
 
@@ -251,12 +252,17 @@ class Ledger:
         clock: Callable[[], datetime] = utc_now,
     ) -> Self:
         """
-        Open the SQLite ledger at *path*, creating it unless *create* is false.
+        Open the ledger at *path*, creating it unless *create* is false.
+
+        *path* is an SQLite file, or a ``postgresql://`` URL (with the
+        ``ledger[postgres]`` extra; see `ledger.stores.PostgresStore`).
 
         Raises:
             NotALedgerError: The file is not a ledger, or from a newer version.
             StoreError: The file is missing and *create* is false.
         """
+        if is_url(path):
+            return cls(PostgresStore(str(path), create=create, clock=clock))
         return cls(SqliteStore(path, create=create, clock=clock))
 
     @classmethod

@@ -1,7 +1,8 @@
 """
 Append to a shared ledger for a few seconds, logging every outcome as JSON lines.
 
-Usage: ``python append_worker.py LEDGER SHARED LOG NAME MODE SEED SECONDS``.
+Usage: ``python append_worker.py LEDGER SHARED LOG NAME MODE SEED SECONDS``; LEDGER
+is an SQLite file or a PostgreSQL URL.
 
 *SHARED* is a JSON file of ``[claim id, source]`` pairs: claims every worker
 revises (as the claim's own source) and rebuts (as another source). The
@@ -44,11 +45,11 @@ from ledger import (
     Quantity,
     RebutClaim,
     ReviseClaim,
-    SqliteStore,
     StoredEvent,
     parse_stamp,
 )
 from ledger.commands import StreamFold, decide
+from ledger.stores import EventStore, open_store
 
 SOURCES = ("Source 0", "Source 1", "Source 2", "Source 3")
 CLAIMED = parse_stamp("2022-03-01")
@@ -58,7 +59,7 @@ FOLLOWED = parse_stamp("2022-03-02")
 class StoreView:
     """What `decide` sees, read straight from the store, outside any transaction."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: EventStore) -> None:
         """Read from *store*."""
         self._store = store
 
@@ -96,7 +97,7 @@ def draw(rng: random.Random, shared: list[list[str]], rid: str, *, own: bool) ->
 
 def stale_append(ledger: Ledger, command: Command, write: Callable[..., None]) -> None:
     """Decide *command*, wait for the stream to move, append as decided; on a lost race, retry."""
-    store: SqliteStore = ledger.store  # type: ignore[assignment]
+    store = ledger.store
     decision = decide(StoreView(store), command)
     target = getattr(command, "revises", None) or getattr(command, "rebuts", None)
     moved = False
@@ -151,7 +152,7 @@ def main(  # noqa: PLR0913, PLR0917 - the command line's arguments
     with Path(log).open("w", encoding="utf-8") as out:
         write = logger(out, name, mode)
         try:
-            store = SqliteStore(path)
+            store = open_store(path)
         except Exception as e:
             write(error=e, when="opening")
             raise

@@ -1,0 +1,226 @@
+"""
+The span tables on PostgreSQL: the same rows as `ledger.stores._spans` keeps in SQLite.
+
+Rules of this module:
+
+- The tables are derived: every row comes from `stream_spans` over the
+  events of one stream, and `rebuild` recomputes them all from the log.
+- They change only inside the append's transaction, for the streams the
+  append touched (and the streams whose rebuttals carry a touched stream as
+  their counter-claim), so a committed log and its spans always agree.
+- A slice of streams is read in one query, not one query a stream: a round
+  trip to the server costs far more than a call into SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Final
+
+from ledger import codec
+from ledger.events import ClaimRebutted
+from ledger.projections.contested import Corroboration, Rebuttal
+from ledger.projections.spans import (
+    ClaimSpan,
+    CorroborationSpan,
+    RebuttalSpan,
+    first_change,
+    stream_spans,
+)
+from ledger.stores._spans import (
+    _CLAIM_COLUMNS,
+    _CORROBORATION_COLUMNS,
+    _REBUTTAL_COLUMNS,
+    Spans,
+    _claim_row,
+    _corroboration_row,
+    _rebuttal_row,
+)
+from ledger.stores.postgres import like_prefix
+from ledger.times import parse_stamp
+
+if TYPE_CHECKING:
+    from ledger.stores.postgres import PostgresStore
+
+__all__ = ["SCHEMA", "query", "rebuild", "refresh"]
+
+_TEXT: Final = 'text COLLATE "C"'
+SCHEMA: Final = (
+    f"""
+    CREATE TABLE claim_spans (
+        claim_id {_TEXT} NOT NULL, subject {_TEXT} NOT NULL, source text, via text,
+        pos_until bigint, pos_start bigint, seq bigint, span_start bigint, span_end bigint,
+        value text, as_of text, stated_at text, citation text, revisions integer,
+        retracted integer
+    )
+    """,
+    "CREATE INDEX claim_spans_claim ON claim_spans (claim_id)",
+    "CREATE INDEX claim_spans_subject ON claim_spans (subject, span_start)",
+    "CREATE INDEX claim_spans_start ON claim_spans (span_start, span_end)",
+    f"""
+    CREATE TABLE rebuttal_spans (
+        rebuttal_id {_TEXT} NOT NULL, claim_id {_TEXT} NOT NULL, subject {_TEXT} NOT NULL,
+        source text, stated_at text, counter_claim text, reason text, citation text,
+        pos_until bigint, pos_start bigint, seq bigint, span_start bigint, span_end bigint
+    )
+    """,
+    "CREATE INDEX rebuttal_spans_claim ON rebuttal_spans (claim_id)",
+    "CREATE INDEX rebuttal_spans_subject ON rebuttal_spans (subject, span_start)",
+    f"""
+    CREATE TABLE corroboration_spans (
+        corroboration_id {_TEXT} NOT NULL, claim_id {_TEXT} NOT NULL,
+        subject {_TEXT} NOT NULL, source text, stated_at text, citation text,
+        pos_until bigint, pos_start bigint, seq bigint, span_start bigint
+    )
+    """,
+    "CREATE INDEX corroboration_spans_claim ON corroboration_spans (claim_id)",
+    "CREATE INDEX corroboration_spans_subject ON corroboration_spans (subject, span_start)",
+)
+
+_TABLES: Final = (
+    ("claim_spans", _CLAIM_COLUMNS),
+    ("rebuttal_spans", _REBUTTAL_COLUMNS),
+    ("corroboration_spans", _CORROBORATION_COLUMNS),
+)
+_SLICE: Final = 2000  # streams per slice: bounds memory on an import of any size
+
+
+def _with_rebutting(store: PostgresStore, streams: Iterable[str]) -> set[str]:
+    # A rebuttal's span ends where its counter-claim first changes, and the
+    # counter-claim is a stream of its own: refresh the rebutted stream too.
+    out = set(streams)
+    owners = [s.removesuffix(".counter") for s in out if s.endswith(".counter")]
+    if owners:
+        rows = store.conn.execute("SELECT stream FROM events WHERE event_id = ANY(%s)", (owners,))
+        out.update(row[0] for row in rows)
+    return out
+
+
+def refresh(store: PostgresStore, streams: Iterable[str]) -> None:
+    """Recompute the spans of *streams* from their events, a slice at a time."""
+    targets = sorted(_with_rebutting(store, streams))
+    for start in range(0, len(targets), _SLICE):
+        _refresh(store, targets[start : start + _SLICE])
+
+
+def _refresh(store: PostgresStore, targets: list[str]) -> None:
+    events = store.read_streams(targets)
+    counters = sorted(
+        {
+            e.event.counter_claim_id
+            for stream in events.values()
+            for e in stream
+            if isinstance(e.event, ClaimRebutted) and e.event.counter_claim_id is not None
+        }
+    )
+    counter_events = store.read_streams(counters) if counters else {}
+    lapses = {c: first_change(counter_events[c]) for c in counters}
+    rows: tuple[list[tuple[object, ...]], ...] = ([], [], [])
+    for stream in targets:
+        claims, rebuttals, corroborations = stream_spans(events[stream], lapses)
+        rows[0].extend(map(_claim_row, claims))
+        rows[1].extend(map(_rebuttal_row, rebuttals))
+        rows[2].extend(map(_corroboration_row, corroborations))
+    for (table, columns), table_rows in zip(_TABLES, rows, strict=True):
+        store.conn.execute(f"DELETE FROM {table} WHERE claim_id = ANY(%s)", (targets,))  # noqa: S608
+        if table_rows:
+            with (
+                store.conn.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in table_rows:
+                    copy.write_row(row)
+
+
+def rebuild(store: PostgresStore) -> int:
+    """Drop every span and recompute them all from the log; return how many streams."""
+    for table, _ in _TABLES:
+        store.conn.execute(f"DELETE FROM {table}")  # noqa: S608
+    streams = [row[0] for row in store.conn.execute("SELECT DISTINCT stream FROM events")]
+    refresh(store, streams)
+    return len(streams)
+
+
+def _select(
+    store: PostgresStore, table: str, columns: str, at: int | None, pattern: str | None
+) -> list[tuple[Any, ...]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if pattern is not None:
+        # The literal prefix narrows the rows through the index; the glob
+        # itself is matched here, exactly as the other stores match it.
+        clauses.append("subject LIKE %s")
+        params.append(like_prefix(pattern))
+    ends = table != "corroboration_spans"
+    if at is None:
+        if ends:
+            clauses.append("span_end IS NULL")
+    else:
+        clauses.append("span_start <= %s")
+        params.append(at)
+        if ends:
+            clauses.append("(span_end IS NULL OR span_end > %s)")
+            params.append(at)
+    where = " AND ".join(clauses) or "TRUE"
+    rows = store.conn.execute(f"SELECT {columns} FROM {table} WHERE {where}", params).fetchall()  # noqa: S608
+    if pattern is None:
+        return rows
+    subject = 1 if table == "claim_spans" else 2
+    return [row for row in rows if fnmatchcase(row[subject], pattern)]
+
+
+def query(store: PostgresStore, at: int | None, pattern: str | None) -> Spans:
+    """Return the spans containing *at* (``None``: the end) of subjects matching *pattern*."""
+    claims = [
+        ClaimSpan(
+            claim_id=row[0],
+            subject=row[1],
+            source=row[2],
+            via=row[3],
+            position=(row[4], row[5]),
+            seq=row[6],
+            start=row[7],
+            end=row[8],
+            value=codec.structure_value(codec.loads(row[9])),
+            as_of=parse_stamp(row[10]),
+            stated_at=parse_stamp(row[11]),
+            citation=row[12],
+            revisions=row[13],
+            retracted=bool(row[14]),
+        )
+        for row in _select(store, "claim_spans", _CLAIM_COLUMNS, at, pattern)
+    ]
+    rebuttals = [
+        RebuttalSpan(
+            rebuttal=Rebuttal(
+                id=row[0],
+                source=row[3],
+                stated_at=parse_stamp(row[4]),
+                counter_claim=row[5],
+                reason=row[6],
+                citation=row[7],
+            ),
+            claim_id=row[1],
+            subject=row[2],
+            position=(row[8], row[9]),
+            seq=row[10],
+            start=row[11],
+            end=row[12],
+        )
+        for row in _select(store, "rebuttal_spans", _REBUTTAL_COLUMNS, at, pattern)
+    ]
+    corroborations = [
+        CorroborationSpan(
+            corroboration=Corroboration(
+                id=row[0], source=row[3], stated_at=parse_stamp(row[4]), citation=row[5]
+            ),
+            claim_id=row[1],
+            subject=row[2],
+            position=(row[6], row[7]),
+            seq=row[8],
+            start=row[9],
+        )
+        for row in _select(store, "corroboration_spans", _CORROBORATION_COLUMNS, at, pattern)
+    ]
+    return claims, rebuttals, corroborations
