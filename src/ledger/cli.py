@@ -687,9 +687,7 @@ def history_command(  # noqa: PLR0913 - one parameter per query option
     help="Processes that share the walk of a long log (100,000 events or more).",
 )
 @click.pass_context
-def verify_command(
-    ctx: click.Context, *, db: Path | str, against: Head | None, jobs: int
-) -> None:
+def verify_command(ctx: click.Context, *, db: Path | str, against: Head | None, jobs: int) -> None:
     """
     Check the hash chain; exit 1 if the log was altered.
 
