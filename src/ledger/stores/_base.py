@@ -306,6 +306,11 @@ class EventStore(Protocol):
         ...
 
 
+def row_of(raw: RawEvent) -> tuple[object, ...]:
+    """Return *raw* as a row of the events table, in column order, its data as text."""
+    return (*raw[:8], raw.data.decode("utf-8"), *raw[9:])
+
+
 def chain_hash(prev_hash: bytes, sealed: bytes) -> bytes:
     """Return the hash of an event sealed as *sealed* after *prev_hash*."""
     return hashlib.sha256(prev_hash + sealed).digest()

@@ -49,6 +49,7 @@ from ledger.stores._base import (
     StoredEvent,
     check_continues,
     decode_all,
+    row_of,
     seal,
 )
 from ledger.times import Stamp, utc_now
@@ -366,7 +367,7 @@ class PostgresStore:
             cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
         ):
             for raw in raws:
-                copy.write_row(_row(raw))
+                copy.write_row(row_of(raw))
         self._touched.update(raw.stream for raw in raws)
 
     def _stream_info(self, streams: set[str]) -> dict[str, tuple[int, str]]:
@@ -576,43 +577,10 @@ class PostgresStore:
         self.close()
 
 
-def _row(raw: RawEvent) -> tuple[object, ...]:
-    return (
-        raw.seq,
-        raw.event_id,
-        raw.stream,
-        raw.version,
-        raw.subject,
-        raw.recorded_at,
-        raw.type,
-        raw.schema_version,
-        raw.data.decode("utf-8"),
-        raw.source,
-        raw.stated_at,
-        raw.stated_until,
-        raw.prev_hash,
-        raw.hash,
-    )
-
-
 def _raw(row: tuple[Any, ...]) -> RawEvent:
-    (seq, event_id, stream, version, subject, recorded_at, type_name, schema) = row[:8]
-    data, source, stated_at, stated_until, prev_hash, hash_ = row[8:]
-    return RawEvent(
-        seq=seq,
-        event_id=event_id,
-        stream=stream,
-        version=version,
-        subject=subject,
-        recorded_at=recorded_at,
-        type=type_name,
-        schema_version=schema,
-        data=data.encode("utf-8"),
-        source=source,
-        stated_at=stated_at,
-        stated_until=stated_until,
-        prev_hash=bytes(prev_hash),
-        hash=bytes(hash_),
+    # Text comes back as str and bytea as bytes (or memoryview): as stored.
+    return RawEvent._make(
+        (*row[:8], row[8].encode("utf-8"), *row[9:12], bytes(row[12]), bytes(row[13]))
     )
 
 

@@ -44,6 +44,7 @@ from ledger.stores._base import (
     check_continues,
     decode_all,
     poll,
+    row_of,
     seal,
 )
 from ledger.times import Stamp, utc_now
@@ -78,25 +79,6 @@ _TRIGGERS: Final = tuple(
     f"SELECT RAISE(ABORT, 'ledger: events are append-only; {op} is refused'); END"
     for op in ("UPDATE", "DELETE")
 )
-
-
-def _row(raw: RawEvent) -> tuple[object, ...]:
-    return (
-        raw.seq,
-        raw.event_id,
-        raw.stream,
-        raw.version,
-        raw.subject,
-        raw.recorded_at,
-        raw.type,
-        raw.schema_version,
-        raw.data.decode("utf-8"),
-        raw.source,
-        raw.stated_at,
-        raw.stated_until,
-        raw.prev_hash,
-        raw.hash,
-    )
 
 
 class SqliteStore:
@@ -363,7 +345,7 @@ class SqliteStore:
                 id_taken=self._id_taken,
                 now=self._clock(),
             )
-            db.conn.executemany(_INSERT, map(_row, sealed))
+            db.conn.executemany(_INSERT, map(row_of, sealed))
             self._touched.update(raw.stream for raw in sealed)
         return tuple(raw.decode() for raw in sealed) if decoded else ()
 
@@ -371,7 +353,7 @@ class SqliteStore:
         """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""
         with self._write() as db:
             check_continues(self.head(), raws)
-            db.conn.executemany(_INSERT, map(_row, raws))
+            db.conn.executemany(_INSERT, map(row_of, raws))
             self._touched.update(raw.stream for raw in raws)
         return self.head()
 
