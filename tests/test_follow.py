@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pg
 from ledger import (
     CheckpointError,
     Head,
@@ -590,8 +591,11 @@ class Followed:
     from where they were: ``--after`` the last seq printed, or the checkpoint.
     """
 
-    def __init__(self, folder):
-        self.path = folder / "ledger.db"
+    def __init__(self, folder, engine):
+        # On PostgreSQL the followers wait on LISTEN/NOTIFY; on SQLite they poll.
+        self.path = (
+            folder / "ledger.db" if engine == "sqlite" else pg.new_url(keep_for_session=True)
+        )
         Ledger.open(self.path).close()
         model = folder / "model.db"
         self.checkpoint = SqliteCheckpoint(model, "ids", state_type=tuple[str, ...])
@@ -655,9 +659,9 @@ class Followed:
                 child.kill()
 
 
-@pytest.fixture(scope="module")
-def followed(tmp_path_factory):
-    out = Followed(tmp_path_factory.mktemp("follow"))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def followed(request, tmp_path_factory):
+    out = Followed(tmp_path_factory.mktemp("follow"), request.param)
     deadline = time.monotonic() + DEADLINE
     try:
         while not out.step() and time.monotonic() < deadline:
