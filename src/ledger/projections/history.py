@@ -125,19 +125,20 @@ def history(
     for stored in timeline(events, at=until, known_at=known_at):
         event = stored.event
         claim_id = stored.stream
-        previous = _current(versions.get(claim_id, []), retracted)
-        if isinstance(event, ClaimAsserted):
-            sources[claim_id] = event.source
-        entry = _entry(stored, event, previous, subjects[claim_id], originals)
-        if isinstance(event, ClaimRevised):
-            entry = attrs.evolve(entry, source=sources.get(claim_id))
+        claim_versions = versions.setdefault(claim_id, [])
+        previous = _current(claim_versions, retracted)
+        after = previous
         if isinstance(event, ClaimAsserted | ClaimRevised):
-            versions.setdefault(claim_id, []).append((stored.event_id, event.value))
+            if isinstance(event, ClaimAsserted):
+                sources[claim_id] = event.source
+            claim_versions.append((stored.event_id, event.value))
+            after = _current(claim_versions, retracted)
         elif isinstance(event, ClaimRetracted):
             retracted.add(event.retracted_id)
             if event.retracted_id == claim_id:
-                retracted.update(event_id for event_id, _ in versions.get(claim_id, []))
-        entry = attrs.evolve(entry, value=_after(entry, event, versions, retracted, claim_id))
+                retracted.update(event_id for event_id, _ in claim_versions)
+            after = _current(claim_versions, retracted)
+        entry = _entry(stored, event, previous, after, subjects[claim_id], sources, originals)
         if isinstance(event, EntryCorrected):
             if event.corrected_id in shown:
                 changes.append(entry)
@@ -149,25 +150,17 @@ def history(
     return changes
 
 
-def _after(
-    entry: Change,
-    event: Event,
-    versions: dict[str, list[tuple[str, Value]]],
-    retracted: set[str],
-    claim_id: str,
-) -> Value | None:
-    if isinstance(event, ClaimAsserted | ClaimRevised | ClaimRetracted):
-        return _current(versions.get(claim_id, []), retracted)
-    return entry.value
-
-
-def _entry(
+def _entry(  # noqa: PLR0913, PLR0917 - what one entry is built from
     stored: StoredEvent,
     event: Event,
     previous: Value | None,
+    after: Value | None,
     subject: str,
+    sources: dict[str, str],
     originals: dict[str, Event],
 ) -> Change:
+    # Built once, with the value after the change: an entry is the hot
+    # object of a history, and attrs.evolve would build it again.
     common = {
         "id": stored.event_id,
         "claim_id": stored.stream,
@@ -181,7 +174,7 @@ def _entry(
             return Change(
                 kind="claim",
                 source=event.source,
-                value=event.value,
+                value=after,
                 as_of=event.as_of,
                 stated_at=event.stated_at,
                 citation=event.citation,
@@ -191,8 +184,8 @@ def _entry(
         case ClaimRevised():
             return Change(
                 kind="revision",
-                source=None,
-                value=event.value,
+                source=sources.get(stored.stream),
+                value=after,
                 as_of=event.as_of,
                 stated_at=event.stated_at,
                 citation=event.citation,
@@ -215,7 +208,7 @@ def _entry(
             return Change(
                 kind="retraction",
                 source=event.source,
-                value=None,
+                value=after,
                 as_of=None,
                 stated_at=event.stated_at,
                 citation=event.citation,
