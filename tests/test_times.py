@@ -12,7 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import TimeFormatError
-from ledger.times import Precision, Stamp, format_utc, parse_stamp, utc_now
+from ledger.times import (
+    Precision,
+    Stamp,
+    _parse,
+    _parse_canonical,
+    format_utc,
+    parse_stamp,
+    utc_now,
+)
 
 ONE_US = timedelta(microseconds=1)
 
@@ -602,3 +610,40 @@ def _parse_or_error(text):
         return parse_stamp(text)
     except TimeFormatError as error:
         return error
+
+
+# -- the quick path for the canonical forms ------------------------------------
+
+
+@given(stamps)
+def test_the_quick_path_reads_every_written_stamp_as_the_general_one(stamp):
+    """Stored stamps go through a quick parser; it gives exactly the general parser's stamp."""
+    text = str(stamp)
+    quick = _parse_canonical(text)
+    if stamp.precision in {Precision.YEAR, Precision.MONTH}:
+        assert quick is None  # left to the general path
+    else:
+        assert quick is not None
+        assert (quick, quick.sort_key, quick.start.tzinfo) == (stamp, stamp.sort_key, UTC)
+    assert parse_stamp(text) == stamp
+
+
+@given(st.from_regex(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{6})?)?Z)?", fullmatch=True))
+def test_the_quick_path_agrees_or_steps_aside(text):
+    """On text of the canonical shapes the quick path answers as the general one, or not at all."""
+    quick = _parse_canonical(text)
+    try:
+        general = _parse(text)
+    except TimeFormatError:
+        assert quick is None
+    else:
+        assert quick is None or (quick, quick.sort_key) == (general, general.sort_key)
+
+
+@pytest.mark.parametrize(
+    "text", ["2022-02-30", "2022-13-01", "2022-03-04T24:00Z", "2022-03-04T10:60:00Z", "9999-12-31"]
+)
+def test_the_quick_path_leaves_bad_stamps_to_the_general_error(text):
+    """What the quick path cannot read still fails with the general path's message."""
+    with pytest.raises(TimeFormatError, match="not an ISO 8601 time"):
+        parse_stamp(text)
