@@ -145,6 +145,19 @@ def test_number_parses_its_own_string(x):
     assert type(number(str(x))) is type(number(x))
 
 
+@given(st.from_regex(r"[0-9]{1,40}", fullmatch=True))
+def test_digit_strings_read_as_their_decimal(text):
+    """Plain counts take a quick path; it gives what the Decimal of the same digits gives."""
+    try:
+        expected = number(Decimal(text))
+    except InvalidValueError:
+        with pytest.raises(InvalidValueError):
+            number(text)
+    else:
+        assert number(text) == expected
+        assert type(number(text)) is int
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [

@@ -128,6 +128,10 @@ def number(x: object, field: str = "amount") -> Number:
 
     .. versionadded:: 0.1.0
     """
+    if type(x) is str and len(x) <= MAX_DIGITS and x.isascii() and x.isdigit():
+        # A plain count, the commonest amount written and read back: no
+        # digit or exponent limit can be exceeded, and int() reads it exactly.
+        return int(x)
     if isinstance(x, bool):
         raise InvalidValueError(
             f"{field}: {x} is a bool, not a number; pass a Decimal, an int or a string"
@@ -252,8 +256,14 @@ def _unit(x: object) -> str | None:
     if x is None:
         return None
     if isinstance(x, str):
-        x = x.strip()
+        return _checked_unit(x)
     return _text(x, "unit", _UNIT_MAX)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_unit(x: str) -> str:
+    # A ledger names few units, and checking one walks its characters.
+    return _text(x.strip(), "unit", _UNIT_MAX)
 
 
 COUNT_UNITS: frozenset[str] = frozenset(
