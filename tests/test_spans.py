@@ -103,6 +103,30 @@ def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
         assert ledger.state()["control.kherson"].status == "contested"
 
 
+def test_rebuild_gives_an_old_file_the_clustered_layout(tmp_path):
+    """Span tables made before they were clustered by subject are remade by rebuild."""
+    path = tmp_path / "old.db"
+    with Ledger.open(path) as ledger:
+        ledger.claim("control.kherson", "russia", source="Russia", stated_at="2022-03-02", id="k")
+        ledger.rebut("k", source="Ukraine", stated_at="2022-03-03", id="r")
+        expected = ledger.state(at="2022-03-04")
+        conn = ledger.store.db.conn  # type: ignore[attr-defined]
+        for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"CREATE TABLE {table} ({', '.join(columns)})")  # the old layout
+        assert ledger.store.rebuild() == 1
+
+    with Ledger.open(path) as ledger:
+        conn = ledger.store.db.conn  # type: ignore[attr-defined]
+        for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+            assert sql[0].endswith("WITHOUT ROWID")
+        assert ledger.state(at="2022-03-04") == expected
+        assert ledger.state(at="2022-03-04", subjects="control.kherson") == expected
+        assert ledger.state(at="2022-03-04", subjects="control.kh*") == expected
+
+
 def test_withdrawing_a_rebuttal_of_a_counter_claim_keeps_the_first_rebuttal(engine):
     """A rebuttal stays in force when a rebuttal of its counter-claim is retracted, as in replay."""
     with build([], engine) as ledger:

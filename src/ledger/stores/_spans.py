@@ -47,21 +47,28 @@ _CORROBORATION_COLUMNS = (
     "seq, span_start"
 )
 
+# Each table is clustered by (subject, span_start): the spans of one subject
+# are neighbours in the file, so a query for one subject reads a few pages
+# however large the ledger grows, not one scattered page per span.
 _SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS claim_spans ({_CLAIM_COLUMNS})",
-    "CREATE INDEX IF NOT EXISTS claim_spans_claim ON claim_spans (claim_id)",
-    "CREATE INDEX IF NOT EXISTS claim_spans_subject ON claim_spans (subject, span_start)",
-    "CREATE INDEX IF NOT EXISTS claim_spans_start ON claim_spans (span_start, span_end)",
-    f"CREATE TABLE IF NOT EXISTS rebuttal_spans ({_REBUTTAL_COLUMNS})",
-    "CREATE INDEX IF NOT EXISTS rebuttal_spans_claim ON rebuttal_spans (claim_id)",
-    "CREATE INDEX IF NOT EXISTS rebuttal_spans_subject ON rebuttal_spans (subject, span_start)",
-    f"CREATE TABLE IF NOT EXISTS corroboration_spans ({_CORROBORATION_COLUMNS})",
-    "CREATE INDEX IF NOT EXISTS corroboration_spans_claim ON corroboration_spans (claim_id)",
     (
-        "CREATE INDEX IF NOT EXISTS corroboration_spans_subject ON corroboration_spans "
-        "(subject, span_start)"
+        f"CREATE TABLE IF NOT EXISTS claim_spans ({_CLAIM_COLUMNS}, "
+        "PRIMARY KEY (subject, span_start, claim_id)) WITHOUT ROWID"
     ),
+    "CREATE INDEX IF NOT EXISTS claim_spans_claim ON claim_spans (claim_id)",
+    "CREATE INDEX IF NOT EXISTS claim_spans_start ON claim_spans (span_start, span_end)",
+    (
+        f"CREATE TABLE IF NOT EXISTS rebuttal_spans ({_REBUTTAL_COLUMNS}, "
+        "PRIMARY KEY (subject, span_start, rebuttal_id)) WITHOUT ROWID"
+    ),
+    "CREATE INDEX IF NOT EXISTS rebuttal_spans_claim ON rebuttal_spans (claim_id)",
+    (
+        f"CREATE TABLE IF NOT EXISTS corroboration_spans ({_CORROBORATION_COLUMNS}, "
+        "PRIMARY KEY (subject, span_start, corroboration_id)) WITHOUT ROWID"
+    ),
+    "CREATE INDEX IF NOT EXISTS corroboration_spans_claim ON corroboration_spans (claim_id)",
 )
+_TABLES = ("claim_spans", "rebuttal_spans", "corroboration_spans")
 
 ReadStream = Callable[[str], Iterator[StoredEvent]]
 StreamOf = Callable[[str], str | None]
@@ -121,7 +128,7 @@ def _refresh(conn: sqlite3.Connection, targets: list[str], read_stream: ReadStre
         claims.extend(map(_claim_row, spans[0]))
         rebuttals.extend(map(_rebuttal_row, spans[1]))
         corroborations.extend(map(_corroboration_row, spans[2]))
-    for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+    for table in _TABLES:
         conn.executemany(f"DELETE FROM {table} WHERE claim_id = ?", ((s,) for s in targets))  # noqa: S608
     _insert(conn, "claim_spans", _CLAIM_COLUMNS, claims)
     _insert(conn, "rebuttal_spans", _REBUTTAL_COLUMNS, rebuttals)
@@ -129,10 +136,12 @@ def _refresh(conn: sqlite3.Connection, targets: list[str], read_stream: ReadStre
 
 
 def rebuild(conn: sqlite3.Connection, read_stream: ReadStream, stream_of: StreamOf) -> int:
-    """Drop every span and recompute them all from the log; return how many streams."""
+    """Drop the span tables and recompute them all from the log; return how many streams."""
+    # Dropped, not emptied: a file made before the tables were clustered
+    # gets the current layout.
+    for table in _TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     create(conn)
-    for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
-        conn.execute(f"DELETE FROM {table}")  # noqa: S608
     streams = [row[0] for row in conn.execute("SELECT DISTINCT stream FROM events")]
     refresh(conn, streams, read_stream, stream_of)
     return len(streams)
@@ -279,10 +288,17 @@ def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Span
     return claims, rebuttals, corroborations
 
 
+_GLOB_SPECIAL = frozenset("*?[")
+
+
 def _where(at: int | None, pattern: str | None, *, ends: bool) -> tuple[str, tuple[object, ...]]:
     clauses: list[str] = []
     params: list[object] = []
-    if pattern is not None:
+    if pattern is not None and not _GLOB_SPECIAL.intersection(pattern):
+        # One subject: equality lets the key bound span_start too.
+        clauses.append("subject = ?")
+        params.append(pattern)
+    elif pattern is not None:
         clauses.append("subject GLOB ?")
         params.append(pattern.replace("[!", "[^"))
     if at is None:
