@@ -366,10 +366,11 @@ def parse_stamp(text: str) -> Stamp:
     return _parse(text)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _parse_cached(text: str) -> Stamp:
     # Stored events repeat the same few thousand days and batch times;
-    # stamps are immutable, so reading them back can share one object.
+    # stamps are immutable, so reading them back can share one object. Kept
+    # small: a miss costs about 2 us, and 65,536 entries held 26 MB.
     return _parse_canonical(text) or _parse(text)
 
 

@@ -583,7 +583,7 @@ def interval(q: Quantity, tolerance: Decimal = DEFAULT_TOLERANCE) -> Interval:
     )
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _interval(q: Quantity, t: Number) -> Interval:
     n = q.amount
     low: Number | None = n
