@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import pg
 from ledger import Ledger, SqliteStore
 from ledger.stores import PostgresStore
+from ledger.stores._spans import _where
 from strategies import batches, cutoffs_for, ledger_commands
 
 ENGINES = ["sqlite", "postgres"]
@@ -125,6 +126,30 @@ def test_rebuild_gives_an_old_file_the_clustered_layout(tmp_path):
         assert ledger.state(at="2022-03-04") == expected
         assert ledger.state(at="2022-03-04", subjects="control.kherson") == expected
         assert ledger.state(at="2022-03-04", subjects="control.kh*") == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plan"),
+    [
+        ("control.kherson", "(subject=?)"),
+        ("control.*", "(subject>? AND subject<?)"),
+        (None, "SCAN"),
+    ],
+)
+def test_queries_for_a_moment_seek_the_subject_key(pattern, plan):
+    """One subject is found by its key, a pattern by its literal prefix; no query sorts."""
+    with Ledger(SqliteStore(":memory:", clock=clock())) as ledger:
+        ledger.claim("control.kherson", "russia", source="Russia", stated_at="2022-03-02")
+        conn = ledger.store.db.conn  # type: ignore[attr-defined]
+        for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+            where, params = _where(10**15, pattern, ends=table != "corroboration_spans")
+            sql = f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {where}"  # noqa: S608
+            rows = conn.execute(sql, params)
+            details = " ".join(row[3] for row in rows)
+            assert plan in details
+            assert "TEMP B-TREE" not in details
+            if pattern is not None:
+                assert "USING PRIMARY KEY" in details
 
 
 def test_withdrawing_a_rebuttal_of_a_counter_claim_keeps_the_first_rebuttal(engine):
