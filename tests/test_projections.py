@@ -692,6 +692,19 @@ def test_history_lists_changes_in_stated_order_with_previous_and_new_values(audi
     assert changes[0].recorded_at == Stamp.from_datetime(START)
 
 
+def test_history_keeps_a_withdrawn_claim_withdrawn(book):
+    """A revision stated after the claim's retraction does not bring the claim back."""
+    book.claim(KILLED, 10, source="Russia", stated_at="2022-01-15", id="c")
+    book.revise("c", 0, stated_at="2022", id="r")  # the whole year ends after February
+    book.retract("c", stated_at="2022-02", id="x")
+    assert entries(book.history(KILLED)) == [
+        ("claim", "c", None, n(10)),
+        ("retraction", "x", n(10), None),
+        ("revision", "r", None, None),
+    ]
+    assert book.state()[KILLED].claims[0].status == "retracted"
+
+
 def test_history_names_who_said_each_change(audited):
     """A revision is said by its claim's source, a retraction by its owner."""
     sources = {c.id: c.source for c in audited.history(KILLED)}

@@ -91,7 +91,11 @@ class Change:
     corrections: tuple[FieldCorrection, ...] = ()
 
 
-def _current(versions: list[tuple[str, Value]], retracted: set[str]) -> Value | None:
+def _current(claim_id: str, versions: list[tuple[str, Value]], retracted: set[str]) -> Value | None:
+    if claim_id in retracted:
+        # A withdrawn claim stays withdrawn, as in the state, even when a
+        # revision recorded before the retraction is stated after it.
+        return None
     live = [value for event_id, value in versions if event_id not in retracted]
     return live[-1] if live else None
 
@@ -126,18 +130,16 @@ def history(
         event = stored.event
         claim_id = stored.stream
         claim_versions = versions.setdefault(claim_id, [])
-        previous = _current(claim_versions, retracted)
+        previous = _current(claim_id, claim_versions, retracted)
         after = previous
         if isinstance(event, ClaimAsserted | ClaimRevised):
             if isinstance(event, ClaimAsserted):
                 sources[claim_id] = event.source
             claim_versions.append((stored.event_id, event.value))
-            after = _current(claim_versions, retracted)
+            after = _current(claim_id, claim_versions, retracted)
         elif isinstance(event, ClaimRetracted):
             retracted.add(event.retracted_id)
-            if event.retracted_id == claim_id:
-                retracted.update(event_id for event_id, _ in claim_versions)
-            after = _current(claim_versions, retracted)
+            after = _current(claim_id, claim_versions, retracted)
         entry = _entry(stored, event, previous, after, subjects[claim_id], sources, originals)
         if isinstance(event, EntryCorrected):
             if event.corrected_id in shown:
