@@ -37,7 +37,7 @@ from ledger.stores._spans import (
     _corroboration_row,
     _rebuttal_row,
 )
-from ledger.stores.postgres import like_prefix
+from ledger.stores.postgres import glob_prefix, like_prefix
 from ledger.times import parse_stamp
 
 if TYPE_CHECKING:
@@ -147,7 +147,12 @@ def _select(
 ) -> list[tuple[Any, ...]]:
     clauses: list[str] = []
     params: list[object] = []
-    if pattern is not None:
+    literal = pattern is not None and glob_prefix(pattern) == pattern
+    if literal:
+        # One subject: equality lets the index bound span_start too.
+        clauses.append("subject = %s")
+        params.append(pattern)
+    elif pattern is not None:
         # The literal prefix narrows the rows through the index; the glob
         # itself is matched here, exactly as the other stores match it.
         clauses.append("subject LIKE %s")
@@ -164,7 +169,7 @@ def _select(
             params.append(at)
     where = " AND ".join(clauses) or "TRUE"
     rows = store.conn.execute(f"SELECT {columns} FROM {table} WHERE {where}", params).fetchall()  # noqa: S608
-    if pattern is None:
+    if pattern is None or literal:
         return rows
     subject = 1 if table == "claim_spans" else 2
     return [row for row in rows if fnmatchcase(row[subject], pattern)]
