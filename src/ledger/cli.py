@@ -715,6 +715,7 @@ def rebuild_command(db: Path | str) -> None:
     Recompute DB's derived tables (the spans behind fast queries) from its events alone.
 
     The events are not touched: the head stays the same, and so does every answer.
+    An SQLite file made by an older version gets the current layout of the tables.
     """
     with Ledger.open(db, create=False) as ledger:
         streams = ledger.store.rebuild()
