@@ -10,6 +10,7 @@ import pg
 from ledger import Ledger, SqliteStore
 from ledger.stores import PostgresStore
 from ledger.stores._spans import _where
+from ledger.values import Quantity
 from strategies import batches, cutoffs_for, ledger_commands
 
 ENGINES = ["sqlite", "postgres"]
@@ -70,9 +71,36 @@ def test_known_at_and_valid_at_agree_with_replay(engine, data):
         {"known_at": known_at},
         {"valid_at": valid_at},
         {"at": at, "known_at": known_at},
+        {"at": at, "known_at": known_at, "subjects": "c*"},
     ):
         assert ledger.state(**kwargs) == ledger.replayed_state(**kwargs)
     ledger.close()
+
+
+def test_known_at_reads_the_spans_and_replays_only_what_was_written_since(engine, monkeypatch):
+    """As known at a recent time, the subjects written to since are replayed, the rest read."""
+    with build([], engine) as ledger:
+        for n in range(20):
+            ledger.claim(f"count.s{n}", n, source="A", stated_at="2022-03-01", id=f"c{n}")
+        known_at = str(ledger.head().recorded_at)
+        ledger.revise("c3", 30, stated_at="2022-03-02")
+        ledger.rebut("c5", source="B", stated_at="2022-03-02", value=50, id="b5")
+        asks = [{"known_at": known_at}, {"known_at": known_at, "at": "2022-03-01"}]
+        asks += [{**ask, "subjects": "count.*"} for ask in asks]
+        expected = [ledger.replayed_state(**ask) for ask in asks]
+        assert expected[0]["count.s3"].claims[0].value == Quantity(amount=3)
+
+        replayed = []
+        read_subject = ledger.store.read_subject
+
+        def replay_one(subject):
+            replayed.append(subject)
+            return read_subject(subject)
+
+        monkeypatch.setattr(ledger, "replayed_state", None)  # the fast path must answer
+        monkeypatch.setattr(ledger.store, "read_subject", replay_one)
+        assert [ledger.state(**ask) for ask in asks] == expected
+        assert set(replayed) == {"count.s3", "count.s5"}
 
 
 @settings(max_examples=50)

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -40,12 +41,12 @@ from ledger.events import CorrectedValue
 from ledger.follow import Stop, follow
 from ledger.integrity import VerifyReport, verify
 from ledger.projections import Projection, replay
-from ledger.projections.contested import State, SubjectProjection, summarize
+from ledger.projections.contested import State, SubjectProjection, SubjectState, summarize
 from ledger.projections.history import Change, history
 from ledger.projections.spans import state_from_spans
 from ledger.records import ImportSummary, export_records, import_records
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
-from ledger.stores.postgres import PostgresStore, is_url
+from ledger.stores.postgres import PostgresStore, glob_prefix, is_url
 from ledger.times import Stamp, parse_stamp, utc_now
 from ledger.values import Label, Quantity, Value
 
@@ -103,6 +104,28 @@ def _bulk() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _known_prefix(store: EventStore, known_at: Stamp) -> tuple[int, int]:
+    """Return how many events were recorded by *known_at*, and how many there are."""
+    head = store.head()
+    if head.recorded_at is None or parse_stamp(head.recorded_at).known_by(known_at):
+        return head.size, head.size
+
+    def known(seq: int) -> bool:
+        raw = next(store.read_raw(seq - 1))
+        return parse_stamp(raw.recorded_at).known_by(known_at)
+
+    # The recorded axis never runs backwards (see ledger.stores.seal), so what
+    # was known by a time is a prefix of the log: find its end by bisection.
+    low, high = 0, head.size - 1  # event low is known (0: none), event high + 1 is not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if known(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low, head.size
 
 
 _PARALLEL_FROM = 100_000
@@ -538,13 +561,62 @@ class Ledger:
             subjects: An exact subject key or a glob such as ``casualties.*``.
         """
         at_, known_, valid_ = _stamp(at), _stamp(known_at), _stamp(valid_at)
-        if known_ is None and valid_ is None:
+        later: set[str] | None = set()
+        if known_ is not None and valid_ is None:
+            later = self._recorded_since(known_, subjects)
+        if valid_ is None and later is not None:
             with _bulk():
                 spans = self.store.spans_at(at_, subjects)
                 if spans is not None:
-                    subjects_ = state_from_spans(*spans)
-                    return State(at=at_, known_at=None, valid_at=None, subjects=subjects_)
+                    states = state_from_spans(*spans)
+                    if later:
+                        states = self._replaced(states, later, at_, known_)
+                    return State(at=at_, known_at=known_, valid_at=None, subjects=states)
         return self.replayed_state(at=at_, known_at=known_, valid_at=valid_, subjects=subjects)
+
+    def _recorded_since(self, known_at: Stamp, pattern: str | None) -> set[str] | None:
+        """
+        Return the subjects (matching *pattern*) with events recorded after *known_at*.
+
+        The spans answer for every other subject as the ledger knew it then.
+        ``None`` when replaying every subject is as cheap: for one subject,
+        or when much was recorded since.
+        """
+        if pattern is not None and glob_prefix(pattern) == pattern:
+            return None
+        known, size = _known_prefix(self.store, known_at)
+        if 4 * (size - known) > size:
+            return None
+        later = {
+            raw.subject
+            for raw in self.store.read_raw(known)
+            if pattern is None or fnmatchcase(raw.subject, pattern)
+        }
+        if 2 * len(later) > len(self.store.subjects(pattern)):
+            return None
+        return later
+
+    def _replaced(
+        self,
+        states: tuple[SubjectState, ...],
+        later: set[str],
+        at: Stamp | None,
+        known_at: Stamp | None,
+    ) -> tuple[SubjectState, ...]:
+        # The subjects written to after known_at, replayed as known then.
+        replayed = []
+        for subject in later:
+            fold = replay(
+                SubjectProjection(subject),
+                self.store.read_subject(subject),
+                at=at,
+                known_at=known_at,
+            )
+            state = summarize(fold)
+            if state is not None:
+                replayed.append(state)
+        kept = [s for s in states if s.subject not in later]
+        return tuple(sorted(kept + replayed, key=lambda s: s.subject))
 
     def replayed_state(
         self,
