@@ -103,6 +103,25 @@ def test_known_at_reads_the_spans_and_replays_only_what_was_written_since(engine
         assert set(replayed) == {"count.s3", "count.s5"}
 
 
+def test_known_at_replays_a_subject_written_to_while_it_reads_the_spans(engine, monkeypatch):
+    """A write landing between finding what was known and reading the spans is replayed away."""
+    with build([], engine) as ledger:
+        for n in range(20):
+            ledger.claim(f"count.s{n}", n, source="A", stated_at="2022-03-01", id=f"c{n}")
+        known_at = str(ledger.head().recorded_at)
+        ledger.revise("c3", 30, stated_at="2022-03-02")
+        expected = ledger.replayed_state(known_at=known_at)
+        spans_at = ledger.store.spans_at
+
+        def written_meanwhile(at, pattern):
+            ledger.revise("c7", 70, stated_at="2022-03-02")
+            return spans_at(at, pattern)
+
+        monkeypatch.setattr(ledger.store, "spans_at", written_meanwhile)
+        assert ledger.state(known_at=known_at) == expected
+        assert expected["count.s7"].claims[0].value == Quantity(amount=7)
+
+
 @settings(max_examples=50)
 @given(st.data())
 def test_rebuild_recomputes_the_same_spans(engine, data):

@@ -561,62 +561,68 @@ class Ledger:
             subjects: An exact subject key or a glob such as ``casualties.*``.
         """
         at_, known_, valid_ = _stamp(at), _stamp(known_at), _stamp(valid_at)
-        later: set[str] | None = set()
-        if known_ is not None and valid_ is None:
-            later = self._recorded_since(known_, subjects)
-        if valid_ is None and later is not None:
+        if valid_ is None:
             with _bulk():
-                spans = self.store.spans_at(at_, subjects)
-                if spans is not None:
-                    states = state_from_spans(*spans)
-                    if later:
-                        states = self._replaced(states, later, at_, known_)
-                    return State(at=at_, known_at=known_, valid_at=None, subjects=states)
+                states = self._from_spans(at_, known_, subjects)
+            if states is not None:
+                return State(at=at_, known_at=known_, valid_at=None, subjects=states)
         return self.replayed_state(at=at_, known_at=known_, valid_at=valid_, subjects=subjects)
 
-    def _recorded_since(self, known_at: Stamp, pattern: str | None) -> set[str] | None:
-        """
-        Return the subjects (matching *pattern*) with events recorded after *known_at*.
+    def _from_spans(
+        self, at: Stamp | None, known_at: Stamp | None, pattern: str | None
+    ) -> tuple[SubjectState, ...] | None:
+        # None when the store keeps no spans, or replaying is as cheap.
+        known = None
+        if known_at is not None:
+            known = self._known(known_at, pattern)
+            if known is None:
+                return None
+        spans = self.store.spans_at(at, pattern)
+        if spans is None:
+            return None
+        states = state_from_spans(*spans)
+        if known_at is None or known is None:
+            return states
+        return self._as_known(states, at, known_at, known, pattern)
 
-        The spans answer for every other subject as the ledger knew it then.
-        ``None`` when replaying every subject is as cheap: for one subject,
-        or when much was recorded since.
-        """
+    def _known(self, known_at: Stamp, pattern: str | None) -> int | None:
+        # How many events were recorded by known_at; None when replaying every
+        # subject is as cheap: for one subject, or after much was recorded.
         if pattern is not None and glob_prefix(pattern) == pattern:
             return None
         known, size = _known_prefix(self.store, known_at)
-        if 4 * (size - known) > size:
-            return None
+        return None if 4 * (size - known) > size else known
+
+    def _as_known(
+        self,
+        states: tuple[SubjectState, ...],
+        at: Stamp | None,
+        known_at: Stamp,
+        known: int,
+        pattern: str | None,
+    ) -> tuple[SubjectState, ...] | None:
+        # The spans hold what is known now. A subject nothing was recorded
+        # for after the first *known* events has the same state as known
+        # then; the others are replayed. Read after the spans, so a write
+        # that landed in them meanwhile is replayed away too. None when that
+        # is more than half of the subjects.
         later = {
             raw.subject
             for raw in self.store.read_raw(known)
             if pattern is None or fnmatchcase(raw.subject, pattern)
         }
-        if 2 * len(later) > len(self.store.subjects(pattern)):
+        if 2 * len(later) > len(states):
             return None
-        return later
-
-    def _replaced(
-        self,
-        states: tuple[SubjectState, ...],
-        later: set[str],
-        at: Stamp | None,
-        known_at: Stamp | None,
-    ) -> tuple[SubjectState, ...]:
-        # The subjects written to after known_at, replayed as known then.
-        replayed = []
-        for subject in later:
-            fold = replay(
-                SubjectProjection(subject),
-                self.store.read_subject(subject),
-                at=at,
-                known_at=known_at,
-            )
-            state = summarize(fold)
-            if state is not None:
-                replayed.append(state)
+        replayed = [self._subject_state(subject, at, known_at, None) for subject in later]
         kept = [s for s in states if s.subject not in later]
-        return tuple(sorted(kept + replayed, key=lambda s: s.subject))
+        return tuple(sorted(kept + [s for s in replayed if s is not None], key=lambda s: s.subject))
+
+    def _subject_state(
+        self, subject: str, at: Stamp | None, known_at: Stamp | None, valid_at: Stamp | None
+    ) -> SubjectState | None:
+        events = self.store.read_subject(subject)
+        fold = replay(SubjectProjection(subject), events, at=at, known_at=known_at)
+        return summarize(fold, valid_at)
 
     def replayed_state(
         self,
@@ -636,13 +642,7 @@ class Ledger:
         states = []
         with _bulk():
             for subject in self.store.subjects(subjects):
-                fold = replay(
-                    SubjectProjection(subject),
-                    self.store.read_subject(subject),
-                    at=at_,
-                    known_at=known_,
-                )
-                state = summarize(fold, valid_)
+                state = self._subject_state(subject, at_, known_, valid_)
                 if state is not None:
                     states.append(state)
         return State(at=at_, known_at=known_, valid_at=valid_, subjects=tuple(states))
