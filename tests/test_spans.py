@@ -1,5 +1,6 @@
 """The fast path: state read from spans equals state by replay, and spans rebuild from events."""
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,13 +78,20 @@ def test_known_at_and_valid_at_agree_with_replay(engine, data):
     ledger.close()
 
 
-def test_known_at_reads_the_spans_and_replays_only_what_was_written_since(engine, monkeypatch):
-    """As known at a recent time, the subjects written to since are replayed, the rest read."""
+@contextlib.contextmanager
+def counted_then_revised(engine):
+    """Yield a ledger of twenty counts, one revised after the time also yielded."""
     with build([], engine) as ledger:
         for n in range(20):
             ledger.claim(f"count.s{n}", n, source="A", stated_at="2022-03-01", id=f"c{n}")
         known_at = str(ledger.head().recorded_at)
         ledger.revise("c3", 30, stated_at="2022-03-02")
+        yield ledger, known_at
+
+
+def test_known_at_reads_the_spans_and_replays_only_what_was_written_since(engine, monkeypatch):
+    """As known at a recent time, the subjects written to since are replayed, the rest read."""
+    with counted_then_revised(engine) as (ledger, known_at):
         ledger.rebut("c5", source="B", stated_at="2022-03-02", value=50, id="b5")
         asks = [{"known_at": known_at}, {"known_at": known_at, "at": "2022-03-01"}]
         asks += [{**ask, "subjects": "count.*"} for ask in asks]
@@ -105,11 +113,7 @@ def test_known_at_reads_the_spans_and_replays_only_what_was_written_since(engine
 
 def test_known_at_replays_a_subject_written_to_while_it_reads_the_spans(engine, monkeypatch):
     """A write landing between finding what was known and reading the spans is replayed away."""
-    with build([], engine) as ledger:
-        for n in range(20):
-            ledger.claim(f"count.s{n}", n, source="A", stated_at="2022-03-01", id=f"c{n}")
-        known_at = str(ledger.head().recorded_at)
-        ledger.revise("c3", 30, stated_at="2022-03-02")
+    with counted_then_revised(engine) as (ledger, known_at):
         expected = ledger.replayed_state(known_at=known_at)
         spans_at = ledger.store.spans_at
 
