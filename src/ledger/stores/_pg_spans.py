@@ -18,13 +18,8 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final
 
-from ledger import codec
 from ledger.events import ClaimRebutted
-from ledger.projections.contested import Corroboration, Rebuttal
 from ledger.projections.spans import (
-    ClaimSpan,
-    CorroborationSpan,
-    RebuttalSpan,
     first_change,
     stream_spans,
 )
@@ -36,9 +31,9 @@ from ledger.stores._spans import (
     _claim_row,
     _corroboration_row,
     _rebuttal_row,
+    spans_of_rows,
 )
 from ledger.stores.postgres import glob_prefix, like_prefix
-from ledger.times import parse_stamp
 
 if TYPE_CHECKING:
     from ledger.stores.postgres import PostgresStore
@@ -177,55 +172,8 @@ def _select(
 
 def query(store: PostgresStore, at: int | None, pattern: str | None) -> Spans:
     """Return the spans containing *at* (``None``: the end) of subjects matching *pattern*."""
-    claims = [
-        ClaimSpan(
-            claim_id=row[0],
-            subject=row[1],
-            source=row[2],
-            via=row[3],
-            position=(row[4], row[5]),
-            seq=row[6],
-            start=row[7],
-            end=row[8],
-            value=codec.structure_value(codec.loads(row[9])),
-            as_of=parse_stamp(row[10]),
-            stated_at=parse_stamp(row[11]),
-            citation=row[12],
-            revisions=row[13],
-            retracted=bool(row[14]),
-        )
-        for row in _select(store, "claim_spans", _CLAIM_COLUMNS, at, pattern)
-    ]
-    rebuttals = [
-        RebuttalSpan(
-            rebuttal=Rebuttal(
-                id=row[0],
-                source=row[3],
-                stated_at=parse_stamp(row[4]),
-                counter_claim=row[5],
-                reason=row[6],
-                citation=row[7],
-            ),
-            claim_id=row[1],
-            subject=row[2],
-            position=(row[8], row[9]),
-            seq=row[10],
-            start=row[11],
-            end=row[12],
-        )
-        for row in _select(store, "rebuttal_spans", _REBUTTAL_COLUMNS, at, pattern)
-    ]
-    corroborations = [
-        CorroborationSpan(
-            corroboration=Corroboration(
-                id=row[0], source=row[3], stated_at=parse_stamp(row[4]), citation=row[5]
-            ),
-            claim_id=row[1],
-            subject=row[2],
-            position=(row[6], row[7]),
-            seq=row[8],
-            start=row[9],
-        )
-        for row in _select(store, "corroboration_spans", _CORROBORATION_COLUMNS, at, pattern)
-    ]
-    return claims, rebuttals, corroborations
+    return spans_of_rows(
+        _select(store, "claim_spans", _CLAIM_COLUMNS, at, pattern),
+        _select(store, "rebuttal_spans", _REBUTTAL_COLUMNS, at, pattern),
+        _select(store, "corroboration_spans", _CORROBORATION_COLUMNS, at, pattern),
+    )

@@ -14,7 +14,8 @@ Rules of this module:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from ledger import codec
 from ledger.events import ClaimRebutted
@@ -30,7 +31,7 @@ from ledger.stores._base import StoredEvent
 from ledger.times import parse_stamp
 from ledger.values import Value
 
-__all__ = ["Spans", "create", "exists", "query", "rebuild", "refresh"]
+__all__ = ["Spans", "create", "exists", "query", "rebuild", "refresh", "spans_of_rows"]
 
 Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
 
@@ -219,75 +220,86 @@ def _corroboration_row(span: CorroborationSpan) -> tuple[object, ...]:
 def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Spans:
     """Return the spans containing *at* (``None``: the end) of subjects matching *pattern*."""
     where, params = _where(at, pattern, ends=True)
+    ends_where, ends_params = _where(at, pattern, ends=False)
+    return spans_of_rows(
+        conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claim_spans WHERE {where}", params),  # noqa: S608
+        conn.execute(f"SELECT {_REBUTTAL_COLUMNS} FROM rebuttal_spans WHERE {where}", params),  # noqa: S608
+        conn.execute(
+            f"SELECT {_CORROBORATION_COLUMNS} FROM corroboration_spans WHERE {ends_where}",  # noqa: S608
+            ends_params,
+        ),
+    )
+
+
+def spans_of_rows(
+    claims: Iterable[Sequence[Any]],
+    rebuttals: Iterable[Sequence[Any]],
+    corroborations: Iterable[Sequence[Any]],
+) -> Spans:
+    """Build spans from rows of the three tables, in their column order (either store's)."""
     # A full state reads hundreds of thousands of spans holding far fewer
     # distinct values: decode each once per query.
-    values: dict[str, Value] = {}
+    values: dict[str | bytes, Value] = {}
 
-    def value(text: str) -> Value:
+    def value(text: str | bytes) -> Value:
         found = values.get(text)
         if found is None:
             found = values[text] = codec.value_from_bytes(text)
         return found
 
-    claims = [
-        ClaimSpan(
-            claim_id=row[0],
-            subject=row[1],
-            source=row[2],
-            via=row[3],
-            position=(row[4], row[5]),
-            seq=row[6],
-            start=row[7],
-            end=row[8],
-            value=value(row[9]),
-            as_of=parse_stamp(row[10]),
-            stated_at=parse_stamp(row[11]),
-            citation=row[12],
-            revisions=row[13],
-            retracted=bool(row[14]),
-        )
-        for row in conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claim_spans WHERE {where}", params)  # noqa: S608
-    ]
-    rebuttals = [
-        RebuttalSpan(
-            rebuttal=Rebuttal(
-                id=row[0],
-                source=row[3],
-                stated_at=parse_stamp(row[4]),
-                counter_claim=row[5],
-                reason=row[6],
-                citation=row[7],
-            ),
-            claim_id=row[1],
-            subject=row[2],
-            position=(row[8], row[9]),
-            seq=row[10],
-            start=row[11],
-            end=row[12],
-        )
-        for row in conn.execute(
-            f"SELECT {_REBUTTAL_COLUMNS} FROM rebuttal_spans WHERE {where}",  # noqa: S608
-            params,
-        )
-    ]
-    where, params = _where(at, pattern, ends=False)
-    corroborations = [
-        CorroborationSpan(
-            corroboration=Corroboration(
-                id=row[0], source=row[3], stated_at=parse_stamp(row[4]), citation=row[5]
-            ),
-            claim_id=row[1],
-            subject=row[2],
-            position=(row[6], row[7]),
-            seq=row[8],
-            start=row[9],
-        )
-        for row in conn.execute(
-            f"SELECT {_CORROBORATION_COLUMNS} FROM corroboration_spans WHERE {where}",  # noqa: S608
-            params,
-        )
-    ]
-    return claims, rebuttals, corroborations
+    return (
+        [
+            ClaimSpan(
+                claim_id=row[0],
+                subject=row[1],
+                source=row[2],
+                via=row[3],
+                position=(row[4], row[5]),
+                seq=row[6],
+                start=row[7],
+                end=row[8],
+                value=value(row[9]),
+                as_of=parse_stamp(row[10]),
+                stated_at=parse_stamp(row[11]),
+                citation=row[12],
+                revisions=row[13],
+                retracted=bool(row[14]),
+            )
+            for row in claims
+        ],
+        [
+            RebuttalSpan(
+                rebuttal=Rebuttal(
+                    id=row[0],
+                    source=row[3],
+                    stated_at=parse_stamp(row[4]),
+                    counter_claim=row[5],
+                    reason=row[6],
+                    citation=row[7],
+                ),
+                claim_id=row[1],
+                subject=row[2],
+                position=(row[8], row[9]),
+                seq=row[10],
+                start=row[11],
+                end=row[12],
+            )
+            for row in rebuttals
+        ],
+        [
+            CorroborationSpan(
+                corroboration=Corroboration(
+                    id=row[0], source=row[3], stated_at=parse_stamp(row[4]), citation=row[5]
+                ),
+                claim_id=row[1],
+                subject=row[2],
+                position=(row[6], row[7]),
+                seq=row[8],
+                start=row[9],
+            )
+            for row in corroborations
+        ],
+    )
 
 
 _GLOB_SPECIAL = frozenset("*?[")
