@@ -1,11 +1,13 @@
-"""Shared test set-up: the Hypothesis profiles, and the PostgreSQL schemas' clean-up."""
+"""Shared test set-up: the Hypothesis profiles, the PostgreSQL schemas' clean-up, the day-7 file."""
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import pg
+from ledger import Ledger
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
@@ -29,3 +31,12 @@ def _drop_session_postgres_schemas():
     """Drop the PostgreSQL schemas module-wide fixtures made, at the end of the run."""
     yield
     pg.drop_session_schemas()
+
+
+@pytest.fixture(scope="module")
+def day7_file(tmp_path_factory):
+    """An SQLite ledger file holding the day-7 example, shared by a module's tests."""
+    path = tmp_path_factory.mktemp("day7") / "day7.db"
+    with Ledger.open(path) as ledger:
+        ledger.import_records(Path(__file__).resolve().parent.parent / "examples" / "day7.jsonl")
+    return path

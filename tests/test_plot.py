@@ -28,14 +28,6 @@ if not available():
 
 
 @pytest.fixture(scope="module")
-def day7(tmp_path_factory):
-    path = tmp_path_factory.mktemp("day7") / "day7.db"
-    with Ledger.open(path) as ledger:
-        ledger.import_records(DAY7)
-    return path
-
-
-@pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A ledger imported from the benchmarks' seeded generator (300 records)."""
     spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
@@ -76,10 +68,10 @@ def legend_texts(figure):
     return [t.get_text() for t in legend.get_texts()]
 
 
-def test_day7_plots_to_png_with_every_source_in_the_legend(day7, tmp_path):
+def test_day7_plots_to_png_with_every_source_in_the_legend(day7_file, tmp_path):
     """The day-7 toll is a real PNG of a readable size, each source named in its legend."""
     out = tmp_path / "toll.png"
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         figure = plot_subject(ledger, KILLED, out, at="2022-03-02")
     data = out.read_bytes()
     width, height = png_size(data)
@@ -92,10 +84,10 @@ def test_day7_plots_to_png_with_every_source_in_the_legend(day7, tmp_path):
     assert "rebuttal by Ukrainian presidential adviser" in texts
 
 
-def test_day7_plots_to_svg_with_text_kept_as_text(day7, tmp_path):
+def test_day7_plots_to_svg_with_text_kept_as_text(day7_file, tmp_path):
     """The SVG is well-formed, and the legend's source names are text in it, not paths."""
     out = tmp_path / "toll.svg"
-    result = run("plot", day7, KILLED, "-o", out, "--at", "2022-03-02")
+    result = run("plot", day7_file, KILLED, "-o", out, "--at", "2022-03-02")
     assert result.exit_code == 0, result.output
     assert result.stdout == f"wrote {out}\n"
     data = out.read_bytes()
@@ -106,18 +98,18 @@ def test_day7_plots_to_svg_with_text_kept_as_text(day7, tmp_path):
     assert f"{KILLED} (as stated by 2022-03-02)" in texts
 
 
-def test_every_day7_subject_plots(day7):
+def test_every_day7_subject_plots(day7_file):
     """Every subject of the day-7 example, labels and quantities alike, draws with its sources."""
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         for subject in ledger.store.subjects():
             chart = subject_chart(ledger, subject)
             texts = svg_texts(render(chart, "svg"))
             assert names_all(chart.sources, texts), subject
 
 
-def test_the_same_chart_gives_the_same_bytes(day7):
+def test_the_same_chart_gives_the_same_bytes(day7_file):
     """SVG output carries no date or random ids: drawing twice gives the same file."""
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         chart = subject_chart(ledger, KILLED)
     assert render(chart, "svg") == render(chart, "svg")
 
@@ -147,50 +139,50 @@ def test_generated_ledger_plots_its_busiest_subjects(generated, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["toll.gif", "toll", "toll.svg.txt"])
-def test_an_unknown_extension_is_refused_before_drawing(day7, tmp_path, name):
+def test_an_unknown_extension_is_refused_before_drawing(day7_file, tmp_path, name):
     """A file name that is neither .png nor .svg is one clear error, and nothing is written."""
     out = tmp_path / name
-    result = run("plot", day7, KILLED, "-o", out)
+    result = run("plot", day7_file, KILLED, "-o", out)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {out}: cannot tell the image type")
     assert "end the file name in .png or .svg" in result.stderr
     assert result.stderr.count("\n") == 1
     assert not out.exists()
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         chart = subject_chart(ledger, KILLED)
     with pytest.raises(ChartError, match="cannot draw a 'gif' image; the types are png, svg"):
         render(chart, "gif")
 
 
-def test_an_unknown_subject_is_a_clear_error(day7, tmp_path):
+def test_an_unknown_subject_is_a_clear_error(day7_file, tmp_path):
     """A subject the ledger does not hold is named in a one-line error."""
-    result = run("plot", day7, "casualties.nowhere", "-o", tmp_path / "x.png")
+    result = run("plot", day7_file, "casualties.nowhere", "-o", tmp_path / "x.png")
     assert result.exit_code == 2
     assert result.stderr == "Error: 'casualties.nowhere' is not a subject in the ledger\n"
-    with Ledger.open(day7) as ledger, pytest.raises(UnknownReferenceError):
+    with Ledger.open(day7_file) as ledger, pytest.raises(UnknownReferenceError):
         subject_chart(ledger, "ru-mod-killed")  # a record id is not a subject
 
 
-def test_known_at_and_at_apply_as_in_state(day7, tmp_path):
+def test_known_at_and_at_apply_as_in_state(day7_file, tmp_path):
     """--at before day 7 and --known-at before the import both leave nothing to plot."""
     for option, when in (("--at", "2022-03-01"), ("--known-at", "2000-01-01")):
-        result = run("plot", day7, KILLED, "-o", tmp_path / "x.svg", option, when)
+        result = run("plot", day7_file, KILLED, "-o", tmp_path / "x.svg", option, when)
         assert result.exit_code == 2
         assert "nothing to plot" in result.stderr
     assert not (tmp_path / "x.svg").exists()
 
 
-def test_without_matplotlib_the_error_says_how_to_get_it(day7, tmp_path, monkeypatch):
+def test_without_matplotlib_the_error_says_how_to_get_it(day7_file, tmp_path, monkeypatch):
     """With matplotlib missing, plotting is one line that names the extra to install."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert not available()
-    result = run("plot", day7, KILLED, "-o", tmp_path / "x.png")
+    result = run("plot", day7_file, KILLED, "-o", tmp_path / "x.png")
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: plotting needs matplotlib, which is not installed; "
         "install it with: pip install 'ledger[plot]'\n"
     )
-    with Ledger.open(day7) as ledger, pytest.raises(MissingExtraError):
+    with Ledger.open(day7_file) as ledger, pytest.raises(MissingExtraError):
         plot_subject(ledger, KILLED, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
 
@@ -249,18 +241,18 @@ def test_every_kind_of_change_draws(tmp_path, subject):
         assert len(figure.axes) == 1
 
 
-def test_an_unwritable_image_is_one_clear_error(day7, tmp_path):
+def test_an_unwritable_image_is_one_clear_error(day7_file, tmp_path):
     """A folder that does not exist is reported with the path, in one line."""
     out = tmp_path / "missing" / "toll.svg"
-    result = run("plot", day7, KILLED, "-o", out)
+    result = run("plot", day7_file, KILLED, "-o", out)
     assert result.exit_code == 2
     assert result.stderr == f"Error: {out}: cannot write: No such file or directory\n"
 
 
-def test_the_title_says_which_cutoffs_were_applied(day7, tmp_path):
+def test_the_title_says_which_cutoffs_were_applied(day7_file, tmp_path):
     """The chart's title names --at and --known-at when given."""
     out = tmp_path / "toll.svg"
-    result = run("plot", day7, KILLED, "-o", out, "--at", "2022-03-05", "--known-at", "9000")
+    result = run("plot", day7_file, KILLED, "-o", out, "--at", "2022-03-05", "--known-at", "9000")
     assert result.exit_code == 0, result.output
     title = f"{KILLED} (as stated by 2022-03-05, as recorded by 9000)"
     assert title in svg_texts(out.read_bytes())

@@ -60,16 +60,8 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def day7(tmp_path_factory):
-    path = tmp_path_factory.mktemp("day7") / "day7.db"
-    with Ledger.open(path) as ledger:
-        ledger.import_records(DAY7)
-    return path
-
-
-@pytest.fixture(scope="module")
-def day7_page(day7):
-    with Ledger.open(day7) as ledger:
+def day7_page(day7_file):
+    with Ledger.open(day7_file) as ledger:
         return build_report(ledger, at="2022-03-02"), ledger.state(at="2022-03-02")
 
 
@@ -145,9 +137,9 @@ def test_the_page_fetches_nothing_and_runs_nothing(day7_page):
     assert policies == [CONTENT_SECURITY_POLICY]
 
 
-def test_the_same_ledger_gives_the_same_page(day7, day7_page):
+def test_the_same_ledger_gives_the_same_page(day7_file, day7_page):
     """The page carries the ledger's checkpoint, not a clock: made twice, it is the same."""
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         again = build_report(ledger, at="2022-03-02")
         head = str(ledger.head())
     assert again == day7_page[0]
@@ -155,20 +147,20 @@ def test_the_same_ledger_gives_the_same_page(day7, day7_page):
 
 
 @pytest.mark.skipif(not available(), reason="charts need matplotlib")
-def test_charts_are_embedded_when_matplotlib_is_there(day7_page, day7):
+def test_charts_are_embedded_when_matplotlib_is_there(day7_page, day7_file):
     """With matplotlib, each subject has its chart as a data image; --no-charts leaves them out."""
     page_text, state = day7_page
     images = [t for t, _ in Page(page_text).tags if t == "img"]
     assert len(images) == len(state.subjects)
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         bare = build_report(ledger, at="2022-03-02", charts=False)
     assert "<img" not in bare
 
 
-def test_without_matplotlib_charts_are_left_out_or_asked_for(day7, monkeypatch):
+def test_without_matplotlib_charts_are_left_out_or_asked_for(day7_file, monkeypatch):
     """Without matplotlib the page has no charts, and asking for them says how to get them."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with Ledger.open(day7) as ledger:
+    with Ledger.open(day7_file) as ledger:
         assert "<img" not in build_report(ledger)
         with pytest.raises(MissingExtraError, match=r"pip install 'ledger\[plot\]'"):
             build_report(ledger, charts=True)
@@ -201,10 +193,10 @@ def test_ledger_text_never_escapes_into_markup(text):
 # -- the command line -------------------------------------------------------------
 
 
-def test_report_command_writes_the_page(day7, tmp_path):
+def test_report_command_writes_the_page(day7_file, tmp_path):
     """ledger report writes the page and says where; --subject narrows it."""
     out = tmp_path / "report.html"
-    result = run("report", day7, "--at", "2022-03-02", "-o", out, "--subject", "casualties.*")
+    result = run("report", day7_file, "--at", "2022-03-02", "-o", out, "--subject", "casualties.*")
     assert result.exit_code == 0, result.output
     assert result.stdout == f"wrote {out}\n"
     page = Page(out.read_text(encoding="utf-8"))
@@ -212,13 +204,13 @@ def test_report_command_writes_the_page(day7, tmp_path):
     assert "control.kherson" not in page.text
 
 
-def test_report_command_errors_are_one_line(day7, tmp_path):
+def test_report_command_errors_are_one_line(day7_file, tmp_path):
     """A missing ledger or an unwritable page is one line and exit 2, and creates nothing."""
     missing = run("report", tmp_path / "none.db", "-o", tmp_path / "r.html")
     assert missing.exit_code == 2
     assert missing.stderr.count("\n") == 1
     assert not (tmp_path / "none.db").exists()
-    unwritable = run("report", day7, "-o", tmp_path / "no" / "r.html", "--no-charts")
+    unwritable = run("report", day7_file, "-o", tmp_path / "no" / "r.html", "--no-charts")
     assert unwritable.exit_code == 2
     assert (
         unwritable.stderr
