@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -487,3 +488,15 @@ def decode_all(raws: Iterable[RawEvent]) -> Iterator[StoredEvent]:
     """Decode raw events lazily."""
     for raw in raws:
         yield raw.decode()
+
+
+def glob_prefix(pattern: str) -> str:
+    """
+    Return the literal text every subject a glob matches starts with.
+
+    ``"casualties.*"`` gives ``"casualties."``; a pattern opening with a
+    wildcard gives ``""``.
+
+    .. versionadded:: 0.1.0
+    """
+    return re.split(r"[*?\[]", pattern, maxsplit=1)[0]

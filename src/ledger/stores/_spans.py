@@ -27,7 +27,7 @@ from ledger.projections.spans import (
     first_change,
     stream_spans,
 )
-from ledger.stores._base import StoredEvent
+from ledger.stores._base import StoredEvent, glob_prefix
 from ledger.times import parse_stamp
 from ledger.values import Value
 
@@ -302,13 +302,10 @@ def spans_of_rows(
     )
 
 
-_GLOB_SPECIAL = frozenset("*?[")
-
-
 def _where(at: int | None, pattern: str | None, *, ends: bool) -> tuple[str, tuple[object, ...]]:
     clauses: list[str] = []
     params: list[object] = []
-    if pattern is not None and not _GLOB_SPECIAL.intersection(pattern):
+    if pattern is not None and glob_prefix(pattern) == pattern:
         # One subject: equality seeks its spans by the key.
         clauses.append("subject = ?")
         params.append(pattern)

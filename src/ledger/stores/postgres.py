@@ -49,6 +49,7 @@ from ledger.stores._base import (
     StoredEvent,
     check_continues,
     decode_all,
+    glob_prefix,
     row_of,
     seal,
 )
@@ -128,18 +129,6 @@ def is_url(target: object) -> bool:
 def display(url: str) -> str:
     """Return *url* fit for a message: any password replaced by ``***``."""
     return re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
-
-
-def glob_prefix(pattern: str) -> str:
-    """
-    Return the literal text every subject a glob matches starts with.
-
-    ``"casualties.*"`` gives ``"casualties."``; a pattern opening with a
-    wildcard gives ``""``.
-
-    .. versionadded:: 0.1.0
-    """
-    return re.split(r"[*?\[]", pattern, maxsplit=1)[0]
 
 
 def like_prefix(pattern: str) -> str:
