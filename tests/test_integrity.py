@@ -418,6 +418,20 @@ def test_segments_in_processes_report_as_one_walk(ledger, jobs, against):
         store.close()
 
 
+def test_a_worker_reads_exactly_its_segment_as_plain_rows(ledger):
+    """read_rows(after, count) is read_raw's rows after+1 .. after+count, unnamed."""
+    path, good = ledger
+    store = SqliteStore(path, create=False)
+    try:
+        for after in range(len(good) + 1):
+            for count in range(len(good) - after + 2):
+                rows = list(store.read_rows(after, count))
+                assert rows == [tuple(raw) for raw in good[after : after + count]]
+                assert all(type(row) is tuple for row in rows)
+    finally:
+        store.close()
+
+
 def test_ledger_verify_shares_out_only_long_logs(ledger, monkeypatch):
     """Ledger.verify(jobs=N) walks short logs here and long ones in N processes."""
     path, good = ledger

@@ -8,9 +8,10 @@ only reads the hash before each segment and stitches the reports: the log
 holds when every segment holds and they leave no gap, and otherwise the
 first failing segment says where.
 
-Workers are fresh interpreters (``python -m ledger._parallel``), not forks,
-so nothing of the caller's process, threads or ``__main__`` is copied or run
-again.
+Workers are fresh interpreters that call `_worker`, not forks, so nothing of
+the caller's process, threads or ``__main__`` is copied or run again. They
+import it rather than run it with ``-m``: the package imports this module,
+and ``-m`` would run it a second time as ``__main__``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from itertools import islice
 from pathlib import Path
 
 from ledger import codec
@@ -28,6 +28,8 @@ from ledger.integrity import VerifyReport, verify, verify_segment
 from ledger.stores import GENESIS_HASH, Head, SqliteStore
 
 __all__ = ["verify_parallel"]
+
+_WORKER = "import sys; from ledger._parallel import _worker; _worker(sys.argv[1:])"
 
 
 def _segments(size: int, jobs: int) -> list[tuple[int, int]]:
@@ -88,7 +90,7 @@ def verify_parallel(store: SqliteStore, jobs: int, against: Head | None = None) 
                 (
                     out,
                     subprocess.Popen(  # noqa: S603 - our own module, with our own arguments
-                        [sys.executable, "-m", "ledger._parallel", *args],
+                        [sys.executable, "-c", _WORKER, *args],
                         env=env,
                         stderr=subprocess.PIPE,
                     ),
@@ -145,8 +147,8 @@ def _worker(argv: list[str]) -> None:
         against = Head(int(checkpoint_size), bytes.fromhex(checkpoint_hash))
     store = SqliteStore(path, create=False)
     try:
-        raws = islice(store.read_raw(int(after)), int(count))
-        report = verify_segment(raws, after=int(after), prev=bytes.fromhex(prev), against=against)
+        rows = store.read_rows(int(after), int(count))
+        report = verify_segment(rows, after=int(after), prev=bytes.fromhex(prev), against=against)
     finally:
         store.close()
     Path(out).write_bytes(
@@ -160,7 +162,3 @@ def _worker(argv: list[str]) -> None:
             }
         )
     )
-
-
-if __name__ == "__main__":
-    _worker(sys.argv[1:])

@@ -21,7 +21,7 @@ import attrs
 
 from ledger import codec
 from ledger.errors import LedgerError
-from ledger.stores._base import GENESIS_HASH, Head, RawEvent
+from ledger.stores._base import GENESIS_HASH, Head, RawRow
 from ledger.times import parse_stamp
 
 __all__ = ["VerifyReport", "verify", "verify_segment"]
@@ -59,7 +59,7 @@ class VerifyReport:
         return f"FAILED at seq {self.failed_at}: {self.reason}"
 
 
-def verify(raws: Iterable[RawEvent], against: Head | None = None) -> VerifyReport:
+def verify(raws: Iterable[RawRow], against: Head | None = None) -> VerifyReport:
     """
     Walk the log and check numbering, chain, hashes and index columns.
 
@@ -95,8 +95,8 @@ def verify(raws: Iterable[RawEvent], against: Head | None = None) -> VerifyRepor
     return report
 
 
-def verify_segment(
-    raws: Iterable[RawEvent], *, after: int, prev: bytes, against: Head | None = None
+def verify_segment(  # noqa: PLR0911 - one return per check
+    raws: Iterable[RawRow], *, after: int, prev: bytes, against: Head | None = None
 ) -> VerifyReport:
     """
     Walk the part of the log after sequence number *after*, as `verify` does.
@@ -118,53 +118,65 @@ def verify_segment(
     """
     size, checkpoint = after, -1 if against is None else against.size
     until: dict[str, int] = {}  # stated times repeat: parse each once
-
-    def fail(seq: int, reason: str) -> VerifyReport:
-        return VerifyReport(ok=False, size=size, head=prev, failed_at=seq, reason=reason)
-
-    for raw in raws:
-        problem = _problem(raw, size + 1, prev, until)
-        if problem:
-            return fail(size + 1, problem)
-        prev, size = raw[13], size + 1  # raw.hash, by position: this loop is the hot path
+    envelope_bytes, index_fields, sha256 = codec.envelope_bytes, codec.index_fields, hashlib.sha256
+    # One loop, each row unpacked once and no call per check but the codec's:
+    # this loop is the whole cost of verify, about 3 us per event.
+    for (
+        seq, event_id, stream, version, subject, recorded_at, type_name, schema_version,
+        data, source, stated_at, stated_until, prev_hash, hash_,
+    ) in raws:  # fmt: skip
+        size += 1
+        if seq != size:
+            return _failed(size, prev, f"event {size} is missing (found {seq} next)")
+        if prev_hash != prev:
+            return _failed(size, prev, "previous-hash link does not match the event before")
+        try:
+            sealed = envelope_bytes(
+                seq=seq,
+                event_id=event_id,
+                stream=stream,
+                version=version,
+                subject=subject,
+                recorded_at=recorded_at,
+                type_name=type_name,
+                schema_version=schema_version,
+                data=data,
+            )
+        except TypeError as e:  # a column edited by hand to a type JSON cannot hold
+            return _failed(size, prev, f"stored envelope is unreadable: {e}")
+        if sha256(prev + sealed).digest() != hash_:
+            return _failed(size, prev, "content does not match its hash")
+        try:
+            # Compared first, so a stated time parsed below is the hashed one.
+            if (source, stated_at) != index_fields(data) or stated_until != (
+                None if stated_at is None else until.get(stated_at) or _until(stated_at, until)
+            ):
+                return _failed(size, prev, _INDEX_MISMATCH)
+        except LedgerError as e:
+            return _failed(size, prev, f"stored data is unreadable: {e}")
+        prev = hash_
         if size == checkpoint and prev != against.hash:  # type: ignore[union-attr]
-            return fail(size, f"log does not extend checkpoint {against}")
+            return VerifyReport(
+                ok=False,
+                size=size,
+                head=prev,
+                failed_at=size,
+                reason=f"log does not extend checkpoint {against}",
+            )
     return VerifyReport(ok=True, size=size, head=prev)
 
 
-def _problem(raw: RawEvent, expected: int, prev: bytes, until: dict[str, int]) -> str | None:  # noqa: PLR0911 - one return per check
-    (seq, event_id, stream, version, subject, recorded_at, type_name, schema_version) = raw[:8]
-    data, source, stated_at, stated_until, prev_hash, hash_ = raw[8:]
-    if seq != expected:
-        return f"event {expected} is missing (found {seq} next)"
-    if prev_hash != prev:
-        return "previous-hash link does not match the event before"
-    try:
-        sealed = codec.envelope_bytes(
-            seq=seq,
-            event_id=event_id,
-            stream=stream,
-            version=version,
-            subject=subject,
-            recorded_at=recorded_at,
-            type_name=type_name,
-            schema_version=schema_version,
-            data=data,
-        )
-    except TypeError as e:  # a column edited by hand to a type JSON cannot hold
-        return f"stored envelope is unreadable: {e}"
-    if hashlib.sha256(prev + sealed).digest() != hash_:
-        return "content does not match its hash"
-    try:
-        expected_index = codec.index_fields(data)
-        if expected_index[1] is not None and expected_index[1] not in until:
-            if len(until) >= _REMEMBERED:  # constant memory, whatever the log's size
-                until.clear()
-            until[expected_index[1]] = parse_stamp(expected_index[1]).until_us
-    except LedgerError as e:
-        return f"stored data is unreadable: {e}"
-    if (source, stated_at) != expected_index or stated_until != (
-        None if stated_at is None else until[stated_at]
-    ):
-        return "index columns (source, stated time) do not match the hashed data"
-    return None
+def _until(stated_at: str, until: dict[str, int]) -> int:
+    """Parse *stated_at*'s end in microseconds, and remember it in *until*."""
+    if len(until) >= _REMEMBERED:  # constant memory, whatever the log's size
+        until.clear()
+    until[stated_at] = parsed = parse_stamp(stated_at).until_us
+    return parsed
+
+
+_INDEX_MISMATCH = "index columns (source, stated time) do not match the hashed data"
+
+
+def _failed(seq: int, prev: bytes, reason: str) -> VerifyReport:
+    """Report that event *seq* fails, after the event whose hash is *prev*."""
+    return VerifyReport(ok=False, size=seq - 1, head=prev, failed_at=seq, reason=reason)

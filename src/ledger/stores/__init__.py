@@ -13,7 +13,15 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
-from ledger.stores._base import GENESIS_HASH, EventStore, Head, NewEvent, RawEvent, StoredEvent
+from ledger.stores._base import (
+    GENESIS_HASH,
+    EventStore,
+    Head,
+    NewEvent,
+    RawEvent,
+    RawRow,
+    StoredEvent,
+)
 from ledger.stores.memory import MemoryStore
 from ledger.stores.postgres import PostgresStore, is_url
 from ledger.stores.sqlite import SqliteStore
@@ -27,6 +35,7 @@ __all__ = [
     "NewEvent",
     "PostgresStore",
     "RawEvent",
+    "RawRow",
     "SqliteStore",
     "StoredEvent",
     "open_store",

@@ -38,6 +38,7 @@ __all__ = [
     "Head",
     "NewEvent",
     "RawEvent",
+    "RawRow",
     "StoredEvent",
 ]
 
@@ -104,6 +105,12 @@ class RawEvent(NamedTuple):
             prev_hash=self.prev_hash,
             hash=self.hash,
         )
+
+
+RawRow = tuple[
+    int, str, str, int, str, str, str, int, bytes, str | None, str | None, int | None, bytes, bytes
+]
+"""A `RawEvent`'s fields as a plain row, in the same order: what a walk that only unpacks reads."""
 
 
 @attrs.frozen(kw_only=True)
