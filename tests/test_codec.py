@@ -39,6 +39,30 @@ def test_value_round_trip(value):
     assert codec.structure_value(codec.unstructure_value(value)) == value
 
 
+@given(claim_values())
+def test_a_stored_value_reads_back_from_its_bytes(value):
+    """value_from_bytes, which the span tables read through, inverts the stored form too."""
+    stored = codec.dumps(codec.unstructure_value(value))
+    assert codec.value_from_bytes(stored) == value
+    assert codec.value_from_bytes(stored.decode()) == value
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"[1]", "value: must be an object"),
+        (b'{"label": "held", "unit": "x"}', "a label has no other keys"),
+        (b'{"amount": "1", "size": "2"}', "expected a label or an amount"),
+        (b'{"amount": "one"}', "one"),
+        (b"{", "not valid JSON"),
+    ],
+)
+def test_a_stored_value_that_is_not_one_is_refused(data, match):
+    """value_from_bytes refuses what is not a stored value, saying what is wrong."""
+    with pytest.raises(ValidationError, match=match):
+        codec.value_from_bytes(data)
+
+
 def test_numbers_are_stored_as_exact_strings():
     """Amounts are stored as strings so no JSON reader can round them."""
     value = Quantity(amount="0.1", unit="people")

@@ -297,8 +297,13 @@ def _claim(
     disputes: Mapping[str, list[RebuttalSpan]],
     confirms: Mapping[str, list[CorroborationSpan]],
 ) -> ClaimState:
-    rebutted = sorted(disputes.get(span.claim_id, ()), key=lambda r: (r.position, r.seq))
-    confirmed = sorted(confirms.get(span.claim_id, ()), key=lambda c: (c.position, c.seq))
+    # Most claims are neither rebutted nor corroborated: sort only when there is something.
+    rebutted = disputes.get(span.claim_id, ())
+    if len(rebutted) > 1:
+        rebutted = sorted(rebutted, key=lambda r: (r.position, r.seq))
+    confirmed = confirms.get(span.claim_id, ())
+    if len(confirmed) > 1:
+        confirmed = sorted(confirmed, key=lambda c: (c.position, c.seq))
     return ClaimState(
         id=span.claim_id,
         source=span.source,

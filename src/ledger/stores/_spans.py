@@ -28,7 +28,7 @@ from ledger.projections.spans import (
     stream_spans,
 )
 from ledger.stores._base import StoredEvent, glob_prefix
-from ledger.times import parse_stamp
+from ledger.times import Stamp, parse_stamp
 from ledger.values import Value
 
 __all__ = ["Spans", "create", "exists", "query", "rebuild", "refresh", "spans_of_rows"]
@@ -238,13 +238,20 @@ def spans_of_rows(
 ) -> Spans:
     """Build spans from rows of the three tables, in their column order (either store's)."""
     # A full state reads hundreds of thousands of spans holding far fewer
-    # distinct values: decode each once per query.
+    # distinct values and times: decode each once per query.
     values: dict[str | bytes, Value] = {}
+    stamps: dict[str, Stamp] = {}
 
     def value(text: str | bytes) -> Value:
         found = values.get(text)
         if found is None:
             found = values[text] = codec.value_from_bytes(text)
+        return found
+
+    def stamp(text: str) -> Stamp:
+        found = stamps.get(text)
+        if found is None:
+            found = stamps[text] = parse_stamp(text)
         return found
 
     return (
@@ -259,8 +266,8 @@ def spans_of_rows(
                 start=row[7],
                 end=row[8],
                 value=value(row[9]),
-                as_of=parse_stamp(row[10]),
-                stated_at=parse_stamp(row[11]),
+                as_of=stamp(row[10]),
+                stated_at=stamp(row[11]),
                 citation=row[12],
                 revisions=row[13],
                 retracted=bool(row[14]),
@@ -272,7 +279,7 @@ def spans_of_rows(
                 rebuttal=Rebuttal(
                     id=row[0],
                     source=row[3],
-                    stated_at=parse_stamp(row[4]),
+                    stated_at=stamp(row[4]),
                     counter_claim=row[5],
                     reason=row[6],
                     citation=row[7],
@@ -289,7 +296,7 @@ def spans_of_rows(
         [
             CorroborationSpan(
                 corroboration=Corroboration(
-                    id=row[0], source=row[3], stated_at=parse_stamp(row[4]), citation=row[5]
+                    id=row[0], source=row[3], stated_at=stamp(row[4]), citation=row[5]
                 ),
                 claim_id=row[1],
                 subject=row[2],
