@@ -423,8 +423,8 @@ class SmallDisk(SqliteStore):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        pages = self.db.conn.execute("PRAGMA page_count").fetchone()[0]
-        self.db.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        self.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
 
 
 def test_a_full_disk_during_restore_leaves_no_file(export, tmp_path, monkeypatch):

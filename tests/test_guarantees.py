@@ -357,8 +357,8 @@ class SmallDisk(SqliteStore):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        pages = self.db.conn.execute("PRAGMA page_count").fetchone()[0]
-        self.db.conn.execute(f"PRAGMA max_page_count = {pages + 4}")
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        self.conn.execute(f"PRAGMA max_page_count = {pages + 4}")
 
 
 @pytest.fixture
@@ -380,7 +380,7 @@ def test_a_full_disk_during_import_changes_nothing(tmp_path, big):
             Ledger(store).import_records(big)
         assert store.head() == head
         assert Ledger(store).verify().ok
-        store.db.conn.execute("PRAGMA max_page_count = 1000000")
+        store.conn.execute("PRAGMA max_page_count = 1000000")
         assert Ledger(store).import_records(big).events == 200
     finally:
         store.close()

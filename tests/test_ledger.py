@@ -591,11 +591,11 @@ def test_the_ledger_closes_its_store_on_leaving_the_block(tmp_path):
     with Ledger.open(tmp_path / "x.db") as book:
         book.claim(SUBJECT, "russia", source="Russia", stated_at="2022-03-05", id="c1")
     with pytest.raises(sqlite3.ProgrammingError):
-        book.store.db.conn.execute("SELECT 1")
+        book.store.conn.execute("SELECT 1")
     with pytest.raises(RuntimeError), Ledger.open(tmp_path / "x.db") as other:
         raise RuntimeError
     with pytest.raises(sqlite3.ProgrammingError):
-        other.store.db.conn.execute("SELECT 1")
+        other.store.conn.execute("SELECT 1")
 
 
 def test_an_sqlite_ledger_persists_across_reopening(tmp_path):

@@ -131,7 +131,7 @@ def test_copy_refuses_an_altered_source_and_creates_nothing(url, tmp_path):
     source = tmp_path / "source.db"
     run("import", source, DAY7)
     with Ledger.open(source) as ledger:
-        conn = ledger.store.db.conn
+        conn = ledger.store.conn
         conn.execute("DROP TRIGGER events_no_update")
         conn.execute("UPDATE events SET data = replace(data, '498', '499') WHERE seq = 1")
     result = run("copy", source, tmp_path / "copy.db", ok=False)

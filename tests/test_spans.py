@@ -43,7 +43,7 @@ def build(groups, engine="sqlite") -> Ledger:
 
 def delete_spans(store):
     """Delete every row of the span tables, behind the store's back."""
-    conn = store.conn if isinstance(store, PostgresStore) else store.db.conn
+    conn = store.conn
     for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
         conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
 
@@ -145,7 +145,7 @@ def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
     with Ledger.open(path) as ledger:
         ledger.claim("control.kherson", "russia", source="Russia", stated_at="2022-03-02", id="k")
         for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
-            ledger.store.db.conn.execute(f"DROP TABLE {table}")  # type: ignore[attr-defined]
+            ledger.store.conn.execute(f"DROP TABLE {table}")  # type: ignore[attr-defined]
     with Ledger.open(path) as ledger:
         assert ledger.store.spans_at(None, None) is None
         assert ledger.state()["control.kherson"].status == "single_source"  # by replay
@@ -161,7 +161,7 @@ def test_an_old_file_works_and_rebuild_gives_it_the_clustered_layout(tmp_path):
     with Ledger.open(path) as ledger:
         ledger.claim("control.kherson", "russia", source="Russia", stated_at="2022-03-02", id="k")
         ledger.rebut("k", source="Ukraine", stated_at="2022-03-03", id="r")
-        conn = ledger.store.db.conn  # type: ignore[attr-defined]
+        conn = ledger.store.conn  # type: ignore[attr-defined]
         for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
             # The old layout: a plain table holding the same rows.
             conn.execute(f"CREATE TABLE old AS SELECT * FROM {table}")  # noqa: S608 - fixed names
@@ -173,7 +173,7 @@ def test_an_old_file_works_and_rebuild_gives_it_the_clustered_layout(tmp_path):
         assert ledger.store.rebuild() == 1
 
     with Ledger.open(path) as ledger:
-        conn = ledger.store.db.conn  # type: ignore[attr-defined]
+        conn = ledger.store.conn  # type: ignore[attr-defined]
         for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
             sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
             assert sql[0].endswith("WITHOUT ROWID")
@@ -194,7 +194,7 @@ def test_queries_for_a_moment_seek_the_subject_key(pattern, plan):
     """One subject is found by its key, a pattern by its literal prefix; no query sorts."""
     with Ledger(SqliteStore(":memory:", clock=clock())) as ledger:
         ledger.claim("control.kherson", "russia", source="Russia", stated_at="2022-03-02")
-        conn = ledger.store.db.conn  # type: ignore[attr-defined]
+        conn = ledger.store.conn  # type: ignore[attr-defined]
         for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
             where, params = _where(10**15, pattern, ends=table != "corroboration_spans")
             sql = f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {where}"  # noqa: S608

@@ -718,7 +718,7 @@ class Ledger:
             jobs > 1
             and isinstance(store, SqliteStore)
             and store.path != ":memory:"
-            and not store.db.conn.in_transaction
+            and not store.conn.in_transaction
             and store.head().size >= _PARALLEL_FROM
         ):
             return verify_parallel(store, jobs, against)

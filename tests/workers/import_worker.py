@@ -62,7 +62,7 @@ class AnnouncingConnection:
 def announce(ledger: Ledger) -> None:
     """Make *ledger*'s store announce its transaction bounds and each chunk it appends."""
     store: Any = ledger.store
-    store.db.conn = AnnouncingConnection(store.db.conn)
+    store.conn = AnnouncingConnection(store.conn)
     append = store.append
     chunks = itertools.count(1)
 

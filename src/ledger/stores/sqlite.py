@@ -17,6 +17,7 @@ Rules of this module:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import time
@@ -24,8 +25,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
-
-import sqlite_utils
 
 from ledger.errors import (
     ConcurrencyError,
@@ -51,6 +50,8 @@ from ledger.stores._base import (
 from ledger.times import Stamp, utc_now
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from ledger.stores._spans import Spans as _SpansT
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SqliteStore"]
@@ -84,7 +85,7 @@ _TRIGGERS: Final = tuple(
 
 class SqliteStore:
     """
-    Keep the log in one SQLite file, through sqlite-utils.
+    Keep the log in one SQLite file; sqlite-utils makes a new file's tables.
 
     Args:
         path: The ledger file, or ``":memory:"`` for a throwaway database.
@@ -130,12 +131,21 @@ class SqliteStore:
             )
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot open: {e}") from None
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self.conn = conn
         try:
             self._prepare(busy_timeout)
         except BaseException:
             conn.close()
             raise
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The file through sqlite-utils, which makes a new ledger's tables."""
+        # Imported on first use: reads and appends need only sqlite3, and a
+        # process that only reads (a verify worker) starts in half the time.
+        import sqlite_utils  # noqa: PLC0415
+
+        return sqlite_utils.Database(self.conn, execute_plugins=False)
 
     @staticmethod
     def _check_path(path: Path, *, create: bool) -> None:
@@ -181,9 +191,12 @@ class SqliteStore:
         return path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
 
     def _prepare(self, busy_timeout: float) -> None:  # noqa: C901 - one check per kind of file
-        conn = self.db.conn
+        conn = self.conn
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # A REPLACE through this connection then fires the append-only
+            # DELETE trigger too (sqlite-utils turns this on as well).
+            conn.execute("PRAGMA recursive_triggers = ON")
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             user_version = conn.execute("PRAGMA user_version").fetchone()[0]
             if app_id == APPLICATION_ID:
@@ -212,7 +225,7 @@ class SqliteStore:
     def _created_meanwhile(self) -> bool:
         # Another process may have made this file a ledger between our two
         # reads (it commits the schema and the id together): look again.
-        return bool(self.db.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID)
+        return bool(self.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID)
 
     def _enable_wal(self, busy_timeout: float) -> None:
         # Switching the journal mode does not wait on the busy handler when
@@ -220,7 +233,8 @@ class SqliteStore:
         deadline = time.monotonic() + busy_timeout
         while True:
             try:
-                self.db.enable_wal()
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.conn.execute("PRAGMA journal_mode = wal")
             except sqlite3.OperationalError as e:
                 if "locked" not in str(e) or time.monotonic() >= deadline:
                     raise
@@ -229,7 +243,8 @@ class SqliteStore:
                 return
 
     def _create_schema(self) -> None:
-        with self._write() as db:
+        with self._write():
+            db = self.db
             # Re-check under the write lock: another process may have won.
             if db.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
                 return
@@ -298,11 +313,11 @@ class SqliteStore:
                 self._depth -= 1
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite_utils.Database]:
+    def _write(self) -> Iterator[sqlite3.Connection]:
         if self._depth:
             # Inside transaction(): the outer block commits or rolls back.
             try:
-                yield self.db
+                yield self.conn
             except sqlite3.IntegrityError as e:
                 raise _integrity(e) from None
             except sqlite3.Error as e:
@@ -310,13 +325,13 @@ class SqliteStore:
             return
         if self.readonly:
             raise StoreError(f"{self.path}: the ledger file is read-only")
-        conn = self.db.conn
+        conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
             raise _busy(self.path, e) from None
         try:
-            yield self.db
+            yield self.conn
             self._refresh_spans()
             conn.execute("COMMIT")
         except BaseException as e:
@@ -337,7 +352,7 @@ class SqliteStore:
         decoded: bool = True,
     ) -> tuple[StoredEvent, ...]:
         """Append *batch* atomically; see `ledger.stores.EventStore.append`."""
-        with self._write() as db:
+        with self._write() as conn:
             sealed = seal(
                 batch=batch,
                 expected=expected,
@@ -346,15 +361,15 @@ class SqliteStore:
                 id_taken=self._id_taken,
                 now=self._clock(),
             )
-            db.conn.executemany(_INSERT, map(row_of, sealed))
+            conn.executemany(_INSERT, map(row_of, sealed))
             self._touched.update(raw.stream for raw in sealed)
         return tuple(raw.decode() for raw in sealed) if decoded else ()
 
     def append_raw(self, raws: Sequence[RawEvent]) -> Head:
         """Append sealed events verbatim; see `ledger.stores.EventStore.append_raw`."""
-        with self._write() as db:
+        with self._write() as conn:
             check_continues(self.head(), raws)
-            db.conn.executemany(_INSERT, map(row_of, raws))
+            conn.executemany(_INSERT, map(row_of, raws))
             self._touched.update(raw.stream for raw in raws)
         return self.head()
 
@@ -363,7 +378,7 @@ class SqliteStore:
     def _refresh_spans(self) -> None:
         from ledger.stores import _spans  # noqa: PLC0415 - spans import the store's types
 
-        conn = self.db.conn
+        conn = self.conn
         if not _spans.exists(conn):
             _spans.rebuild(conn, self.read_stream, self._stream_of)
         elif self._touched:
@@ -371,7 +386,7 @@ class SqliteStore:
         self._touched.clear()
 
     def _stream_of(self, event_id: str) -> str | None:
-        row = self.db.conn.execute(
+        row = self.conn.execute(
             "SELECT stream FROM events WHERE event_id = ?", (event_id,)
         ).fetchone()
         return None if row is None else str(row[0])
@@ -388,9 +403,9 @@ class SqliteStore:
         from ledger.stores import _spans  # noqa: PLC0415
 
         try:
-            if not _spans.exists(self.db.conn):
+            if not _spans.exists(self.conn):
                 return None
-            return _spans.query(self.db.conn, None if at is None else at.until_us, pattern)
+            return _spans.query(self.conn, None if at is None else at.until_us, pattern)
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
@@ -402,13 +417,13 @@ class SqliteStore:
         """
         from ledger.stores import _spans  # noqa: PLC0415
 
-        with self._write() as db:
-            count = _spans.rebuild(db.conn, self.read_stream, self._stream_of)
+        with self._write() as conn:
+            count = _spans.rebuild(conn, self.read_stream, self._stream_of)
             self._touched.clear()
         return count
 
     def _info(self, stream: str) -> StreamInfo | None:
-        row = self.db.conn.execute(
+        row = self.conn.execute(
             "SELECT version, subject FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1",
             (stream,),
         ).fetchone()
@@ -416,13 +431,13 @@ class SqliteStore:
 
     def _id_taken(self, event_id: str) -> bool:
         return (
-            self.db.conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event_id,)).fetchone()
+            self.conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event_id,)).fetchone()
             is not None
         )
 
     def head(self) -> Head:
         """Return the current head of the log."""
-        row = self.db.conn.execute(
+        row = self.conn.execute(
             "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         if row is None:
@@ -436,7 +451,7 @@ class SqliteStore:
 
     def get(self, event_id: str) -> StoredEvent | None:
         """Return the stored event with *event_id*, or ``None``."""
-        row = self.db.conn.execute(f"{_SELECT} WHERE event_id = ?", (event_id,)).fetchone()
+        row = self.conn.execute(f"{_SELECT} WHERE event_id = ?", (event_id,)).fetchone()
         return None if row is None else RawEvent._make(row).decode()
 
     def read(self, after: int = 0) -> Iterator[StoredEvent]:
@@ -456,7 +471,7 @@ class SqliteStore:
         """
         sql = f"{_SELECT} WHERE seq > ? AND seq <= ? ORDER BY seq"
         try:
-            yield from self.db.conn.execute(sql, (after, after + count))
+            yield from self.conn.execute(sql, (after, after + count))
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
@@ -489,7 +504,7 @@ class SqliteStore:
 
     def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[RawEvent]:
         try:
-            yield from map(RawEvent._make, self.db.conn.execute(sql, params))
+            yield from map(RawEvent._make, self.conn.execute(sql, params))
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
@@ -502,13 +517,13 @@ class SqliteStore:
             glob = pattern.replace("[!", "[^")
             sql, params = f"{sql} WHERE subject GLOB ?", (glob,)  # type: ignore[assignment]
         try:
-            return [row[0] for row in self.db.conn.execute(f"{sql} ORDER BY subject", params)]
+            return [row[0] for row in self.conn.execute(f"{sql} ORDER BY subject", params)]
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
     def close(self) -> None:
         """Close the connection."""
-        self.db.conn.close()
+        self.conn.close()
 
 
 def _busy(path: str, error: sqlite3.Error) -> StoreError:
