@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import pg
 from ledger import Ledger, cli
 from ledger.backup import copy
-from ledger.errors import ValidationError
+from ledger.errors import StoreError, ValidationError
 from ledger.stores import PostgresStore, SqliteStore
 from strategies import batches, cutoffs_for, ledger_commands
 
@@ -139,7 +139,52 @@ def test_copy_refuses_an_altered_source_and_creates_nothing(url, tmp_path):
     assert "does not match its hash" in result.stderr
     assert not (tmp_path / "copy.db").exists()
     assert "does not match its hash" in run("copy", source, url, ok=False).stderr
+    assert schema_contents(url) == ([], [])  # the tables the copy made are gone again
+
+
+def schema_contents(url):
+    """Return the tables and the functions in the schema *url* names."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+        functions = conn.execute(
+            "SELECT proname FROM pg_proc WHERE pronamespace = current_schema()::regnamespace"
+        ).fetchall()
+    return sorted(tables), sorted(functions)
+
+
+def test_a_refused_restore_leaves_the_schema_as_it_was(url, tmp_path):
+    """A tampered backup is refused, and the ledger tables made for it are dropped again."""
+    source, backup = tmp_path / "source.db", tmp_path / "backup.jsonl"
+    run("import", source, DAY7)
+    run("export", source, "--events", "-o", backup)
+    lines = backup.read_text().splitlines()
+    backup.write_text("\n".join([lines[0].replace("498", "499"), *lines[1:]]) + "\n")
+    assert "does not match its hash" in run("restore", url, backup, ok=False).stderr
+    assert schema_contents(url) == ([], [])
+    # An empty ledger that was there before stays: it is not this opening's to drop.
+    PostgresStore(url).close()
+    assert "does not match its hash" in run("restore", url, backup, ok=False).stderr
     assert PostgresStore(url, create=False).head().size == 0
+
+
+def test_drop_removes_an_empty_ledger_and_nothing_else(url):
+    """drop() leaves the schema empty, and refuses a ledger that holds events."""
+    store = PostgresStore(url)
+    assert store.created
+    store.drop()
+    assert schema_contents(url) == ([], [])
+    with Ledger.open(url) as ledger:
+        assert ledger.store.created  # a new ledger in the emptied schema
+        ledger.claim("casualties.x", 1, source="A", stated_at="2022-03-01", id="c0")
+    store = PostgresStore(url)
+    assert not store.created
+    with pytest.raises(StoreError, match="holds 1 events; a ledger is not dropped"):
+        store.drop()
+    store.close()
+    assert PostgresStore(url, create=False).head().size == 1
 
 
 def clock():

@@ -36,7 +36,7 @@ from ledger.errors import LedgerError, StoreError, ValidationError
 from ledger.events import ClaimAsserted
 from ledger.stores import GENESIS_HASH, EventStore, Head, RawEvent, SqliteStore, open_store
 from ledger.stores._base import raw_event
-from ledger.stores.postgres import display, is_url
+from ledger.stores.postgres import PostgresStore, display, is_url
 
 __all__ = ["MAX_LINE_BYTES", "copy", "copy_ledger", "read_events", "restore", "restore_file"]
 
@@ -249,8 +249,8 @@ def _empty_ledger(target: str | os.PathLike[str], verb: str) -> Iterator[EventSt
     Open the ledger at *target*, which must hold no events, for the block to fill.
 
     When the block fails, *target* is left as it was: a ledger file this
-    opening created is removed again, an empty file emptied again. (On a
-    PostgreSQL server the tables of an empty ledger stay: they hold nothing.)
+    opening created is removed again, an empty file emptied again, and on a
+    PostgreSQL server the tables this opening created are dropped again.
     """
     path = None if is_url(target) else Path(target)
     existed = path is not None and path.exists()
@@ -264,6 +264,9 @@ def _empty_ledger(target: str | os.PathLike[str], verb: str) -> Iterator[EventSt
     try:
         yield store
     except BaseException:
+        if isinstance(store, PostgresStore) and store.created:
+            with contextlib.suppress(LedgerError):  # the refusal is what to report
+                store.drop()
         store.close()
         if path is not None and not existed:
             for leftover in ("", "-wal", "-shm", "-journal"):

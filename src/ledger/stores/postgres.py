@@ -117,6 +117,10 @@ _SCHEMA: Final = (
 )
 
 
+_TABLES: Final = ("events", "ledger_meta", "claim_spans", "rebuttal_spans", "corroboration_spans")
+"""Every table a new ledger makes (with their indexes and triggers), for `PostgresStore.drop`."""
+
+
 def is_url(target: object) -> bool:
     """
     Return whether *target* names a PostgreSQL ledger (a ``postgresql://`` URL).
@@ -183,6 +187,7 @@ class PostgresStore:
         self._depth = 0
         self._touched: set[str] = set()  # streams whose spans the open write must refresh
         self._lock_timeout_ms = max(1, int(lock_timeout * 1000))
+        self.created = False  # whether this opening made the ledger's tables
         try:
             self.conn: psycopg.Connection[tuple[Any, ...]] = module.connect(url, autocommit=True)
         except module.Error as e:
@@ -233,6 +238,7 @@ class PostgresStore:
                 tables = self._tables()
                 if not tables:
                     self._create_schema()
+                    self.created = True
                     tables = self._tables()
         if "ledger_meta" not in tables or "events" not in tables:
             raise NotALedgerError(
@@ -550,6 +556,29 @@ class PostgresStore:
                         pass
                 return True
             return self.head().size > after
+
+    def drop(self) -> None:
+        """
+        Remove the tables of this ledger, which must hold no events, and close it.
+
+        Undoes the opening that created an empty ledger when what was to fill
+        it is refused (`ledger copy`, `ledger restore`): the schema is left as
+        it was before.
+
+        Raises:
+            StoreError: The ledger holds events; nothing is removed.
+
+        .. versionadded:: 0.1.0
+        """
+        with self._errors(), self.conn.transaction():
+            # The writers' lock: no append can slip in between the check and the drop.
+            self._execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            size = self._scalar("SELECT count(*) FROM events")
+            if size:
+                raise StoreError(f"{self.name}: holds {size} events; a ledger is not dropped")
+            self._execute(f"DROP TABLE {', '.join(_TABLES)}")
+            self._execute("DROP FUNCTION ledger_events_append_only()")
+        self.close()
 
     def close(self) -> None:
         """Close the connection, and the listening one if a wait opened it."""
