@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import ledger.backup
+import ledger.stores
 from ledger import Ledger, StoreError, ValidationError, cli, codec
 from ledger.backup import read_events, restore
 from ledger.stores import GENESIS_HASH, Head, MemoryStore, SqliteStore
@@ -429,7 +430,7 @@ class SmallDisk(SqliteStore):
 
 def test_a_full_disk_during_restore_leaves_no_file(export, tmp_path, monkeypatch):
     """A restore that fills the disk exits 2 with one line, and leaves no ledger behind."""
-    monkeypatch.setattr(ledger.backup, "SqliteStore", SmallDisk)
+    monkeypatch.setattr(ledger.stores, "SqliteStore", SmallDisk)
     before = snapshot(tmp_path)
     result = run("restore", tmp_path / "new.db", export, ok=False)
     assert_one_line_error(result, "the disk is full: nothing of this batch was written")

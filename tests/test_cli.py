@@ -633,6 +633,44 @@ def test_commands_on_a_missing_path_create_nothing(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["import", "{bad}"], "field 'subject': is required in a claim record"),
+        (["import", "{missing}"], "cannot read: No such file or directory"),
+        (
+            ["claim", "Not A Subject!", "5", "--source", "A", "--stated-at", "2022"],
+            "is not a dotted lowercase key",
+        ),
+    ],
+)
+@pytest.mark.parametrize("before", ["missing", "empty file"])
+def test_a_refused_first_write_leaves_the_path_as_it_was(tmp_path, args, error, before):
+    """import and claim create their ledger, and remove it again when the write is refused."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "claim", "id": "c1"}\n')
+    path = tmp_path / "new.db"
+    if before == "empty file":
+        path.touch()
+    args = [a.format(bad=bad, missing=tmp_path / "missing.jsonl") for a in args]
+    result = run(args[0], path, *args[1:], ok=False)
+    assert_one_line_error(result, error)
+    if before == "missing":
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
+    else:
+        assert path.stat().st_size == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "new.db"]
+
+
+def test_a_refused_import_into_a_ledger_keeps_it(day7, tmp_path):
+    """An import refused by a ledger that was there before leaves it, and its events, alone."""
+    before = run("head", day7).stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "claim", "id": "c1"}\n')
+    assert_one_line_error(run("import", day7, bad, ok=False), "field 'subject': is required")
+    assert run("head", day7).stdout == before
+
+
 @pytest.mark.parametrize("option", ["--at", "--known-at", "--valid-at"])
 def test_a_bad_time_is_a_usage_error(day7, option):
     """A time option that is not ISO 8601 exits 2 and names the option."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import ledger.ledger
+import ledger.stores
 from ledger import Ledger, LedgerError, StoreError, cli
 from ledger.stores import SqliteStore
 from ledger.stores._base import raw_event
@@ -392,7 +392,7 @@ def test_a_full_disk_is_one_line_on_the_command_line(tmp_path, big, monkeypatch)
     db = tmp_path / "ledger.db"
     run("import", db, DAY7)
     head = run("head", db).stdout
-    monkeypatch.setattr(ledger.ledger, "SqliteStore", SmallDisk)
+    monkeypatch.setattr(ledger.stores, "SqliteStore", SmallDisk)
     assert_one_line_error(run("import", db, big, ok=False), str(db), "the disk is full")
     monkeypatch.undo()
     assert run("head", db).stdout == head

@@ -170,6 +170,14 @@ def test_a_refused_restore_leaves_the_schema_as_it_was(url, tmp_path):
     assert PostgresStore(url, create=False).head().size == 0
 
 
+def test_a_refused_first_import_leaves_the_schema_empty(url, tmp_path):
+    """`ledger import` into an empty schema drops the tables it made when the import is refused."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "claim", "id": "c1"}\n')
+    assert "field 'subject': is required" in run("import", url, bad, ok=False).stderr
+    assert schema_contents(url) == ([], [])
+
+
 def test_drop_removes_an_empty_ledger_and_nothing_else(url):
     """drop() leaves the schema empty, and refuses a ledger that holds events."""
     store = PostgresStore(url)

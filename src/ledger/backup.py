@@ -28,15 +28,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import IO, Any, Final
 
 from ledger import codec
 from ledger.errors import LedgerError, StoreError, ValidationError
 from ledger.events import ClaimAsserted
-from ledger.stores import GENESIS_HASH, EventStore, Head, RawEvent, SqliteStore, open_store
+from ledger.stores import GENESIS_HASH, EventStore, Head, RawEvent, creating, open_store
 from ledger.stores._base import raw_event
-from ledger.stores.postgres import PostgresStore, display, is_url
+from ledger.stores.postgres import display, is_url
 
 __all__ = ["MAX_LINE_BYTES", "copy", "copy_ledger", "read_events", "restore", "restore_file"]
 
@@ -248,34 +247,16 @@ def _empty_ledger(target: str | os.PathLike[str], verb: str) -> Iterator[EventSt
     """
     Open the ledger at *target*, which must hold no events, for the block to fill.
 
-    When the block fails, *target* is left as it was: a ledger file this
-    opening created is removed again, an empty file emptied again, and on a
-    PostgreSQL server the tables this opening created are dropped again.
+    When the block fails, *target* is left as it was (see `ledger.stores.creating`).
     """
-    path = None if is_url(target) else Path(target)
-    existed = path is not None and path.exists()
-    was_empty = path is not None and existed and path.is_file() and path.stat().st_size == 0
-    store = open_store(target) if path is None else SqliteStore(path)
-    size = store.head().size
-    if size:
-        store.close()
-        name = display(str(target)) if path is None else str(path)
-        raise StoreError(f"{name}: already holds {size} events; {verb} into a new, empty ledger")
-    try:
+    with creating(target) as store:
+        size = store.head().size
+        if size:
+            name = display(str(target)) if is_url(target) else str(target)
+            raise StoreError(
+                f"{name}: already holds {size} events; {verb} into a new, empty ledger"
+            )
         yield store
-    except BaseException:
-        if isinstance(store, PostgresStore) and store.created:
-            with contextlib.suppress(LedgerError):  # the refusal is what to report
-                store.drop()
-        store.close()
-        if path is not None and not existed:
-            for leftover in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{leftover}").unlink(missing_ok=True)
-        elif path is not None and was_empty:
-            with contextlib.suppress(OSError):
-                path.write_bytes(b"")
-        raise
-    store.close()
 
 
 def restore_file(

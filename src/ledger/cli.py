@@ -53,7 +53,7 @@ from ledger.output import (
 from ledger.plot import plot_subject
 from ledger.records import parse_record
 from ledger.report import build_report
-from ledger.stores import Head, StoredEvent
+from ledger.stores import Head, StoredEvent, creating
 from ledger.stores.postgres import display, is_url
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Label, Number, Qualifier, Quantity, Value, number
@@ -307,10 +307,13 @@ def import_command(db: Path | str, files: tuple[Path, ...]) -> None:
     """
     Import records files (JSON Lines) into DB, creating it if needed.
 
-    The files are imported as one batch: all of them or, on any error, nothing.
-    Records already in the ledger with the same content are skipped.
+    The files are imported as one batch: all of them or, on any error, nothing
+    (and a ledger this command created for them is removed again). Records
+    already in the ledger with the same content are skipped.
     """
-    with Ledger.open(db) as ledger:
+    # A ledger this command creates is removed again if the import is refused.
+    with creating(db) as store:
+        ledger = Ledger(store)
         sizes = [_size(f) for f in files]
         if sum(sizes) > PROGRESS_BYTES and _stderr_is_tty():
             with click.progressbar(length=sum(sizes), label="Importing", file=sys.stderr) as bar:
@@ -360,8 +363,8 @@ def claim_command(  # noqa: PLR0913 - one parameter per field of a claim
     claimed = _value(
         value, as_label=as_label, qualifier=qualifier, value_high=value_high, unit=unit
     )
-    with Ledger.open(db) as ledger:
-        events = ledger.claim(
+    with creating(db) as store:
+        events = Ledger(store).claim(
             subject,
             claimed,
             source=source,
