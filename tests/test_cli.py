@@ -637,7 +637,7 @@ def test_commands_on_a_missing_path_create_nothing(tmp_path, args):
     ("args", "error"),
     [
         (["import", "{bad}"], "field 'subject': is required in a claim record"),
-        (["import", "{missing}"], "cannot read: No such file or directory"),
+        (["import", "{missing}"], "missing.jsonl: cannot read: No such file or directory"),
         (
             ["claim", "Not A Subject!", "5", "--source", "A", "--stated-at", "2022"],
             "is not a dotted lowercase key",

@@ -90,7 +90,8 @@ class RecordError(ValidationError):
 
     Attributes:
         file: The file's name, as given.
-        line: The 1-based line number.
+        line: The 1-based line number, or 0 when the file as a whole
+            cannot be read (the message then names the file alone).
         field: The offending field, or ``None`` when the whole line is wrong.
 
     .. versionadded:: 0.1.0
@@ -98,7 +99,9 @@ class RecordError(ValidationError):
 
     def __init__(self, message: str, *, file: str, line: int, field: str | None = None) -> None:
         """Build the error; the rendered message names file, line and field."""
-        where = f"{file}:{line}" + (f": field {field!r}" if field is not None else "")
+        where = (f"{file}:{line}" if line else file) + (
+            f": field {field!r}" if field is not None else ""
+        )
         super().__init__(f"{where}: {message}", field=field)
         self.file = file
         self.line = line
