@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,12 +116,32 @@ _PROBE = """JSON.stringify({
 })"""
 
 
+@contextlib.contextmanager
+def _profile() -> Iterator[str]:
+    """A fresh profile folder, removed afterwards once the browser has let go of it."""
+    folder = tempfile.mkdtemp(prefix="ledger-chromium-")
+    try:
+        yield folder
+    finally:
+        for _ in range(20):
+            try:
+                shutil.rmtree(folder)
+            except OSError:
+                time.sleep(0.1)
+            else:
+                break
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def open_page(path: Path, *, screenshot: bool = False, width: int = 1200) -> Page:
     """Load the file *path* in a fresh headless Chromium and return what it saw."""
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("no chromium binary on PATH")
-    with tempfile.TemporaryDirectory(prefix="ledger-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile after the
+    # browser exits: clean it up with retries rather than fail the test on it.
+    with _profile() as profile:
         command = [
             binary,
             "--headless",
