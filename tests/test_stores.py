@@ -562,6 +562,20 @@ def test_sql_cannot_rewrite_the_log(ledger_path, sql):
     store.close()
 
 
+def test_a_replace_through_the_stores_connection_is_refused(ledger_path):
+    """The store's own connection fires the DELETE trigger on REPLACE (recursive triggers on)."""
+    store = SqliteStore(ledger_path, create=False)
+    try:
+        row = store.conn.execute("SELECT * FROM events WHERE seq = 2").fetchone()
+        forged = (*row[:8], '{"forged": true}', *row[9:])
+        marks = ", ".join("?" * len(row))
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.conn.execute(f"INSERT OR REPLACE INTO events VALUES ({marks})", forged)  # noqa: S608
+        assert store.conn.execute("SELECT data FROM events WHERE seq = 2").fetchone() == (row[8],)
+    finally:
+        store.close()
+
+
 def test_reopening_keeps_everything(tmp_path):
     """A ledger file reopened holds the same log and carries on numbering and chaining it."""
     path = tmp_path / "ledger.db"

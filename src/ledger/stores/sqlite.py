@@ -142,7 +142,7 @@ class SqliteStore:
     def db(self) -> sqlite_utils.Database:
         """The file through sqlite-utils, which makes a new ledger's tables."""
         # Imported on first use: reads and appends need only sqlite3, and a
-        # process that only reads (a verify worker) starts in half the time.
+        # process that only reads (a verify worker) starts about 0.07 s sooner.
         import sqlite_utils  # noqa: PLC0415
 
         return sqlite_utils.Database(self.conn, execute_plugins=False)
