@@ -157,6 +157,7 @@ def test_empty_store(store):
     assert list(store.read_subject(SUBJECT)) == []
     assert list(store.read_subject(SUBJECT, parse_stamp("2030"))) == []
     assert store.get("a1") is None
+    assert store.read_stream_holding("a1") == []
     assert store.stream_version("a") == 0
 
 
@@ -207,6 +208,17 @@ def test_read_stream_in_version_order(store):
     assert [(e.event_id, e.version) for e in stored] == [("a1", 1), ("a2", 2), ("a3", 3)]
     assert [e.seq for e in stored] == [1, 3, 6]
     assert list(store.read_stream("zzz")) == []
+
+
+def test_read_stream_holding_returns_the_whole_stream_of_any_of_its_events(store):
+    """read_stream_holding gives the raw rows of the stream an event id is filed in, else []."""
+    fill(store)
+    whole = list(store.read_raw())
+    for event_id, stream in (("a1", "a"), ("a3", "a"), ("b2", "b")):
+        held = store.read_stream_holding(event_id)
+        assert held == [raw for raw in whole if raw.stream == stream]
+        assert [raw.version for raw in held] == list(range(1, len(held) + 1))
+    assert store.read_stream_holding("nope") == []
 
 
 def test_get_by_event_id(store):

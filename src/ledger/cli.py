@@ -615,7 +615,7 @@ def correct_command(  # noqa: PLR0913 - one parameter per correctable field
     }
     record.update({name: text for name, text in given.items() if text is not None})
     with Ledger.open(db, create=False) as ledger:
-        command = parse_record(record, Batch(ledger.store).stream_of)
+        command = parse_record(record, Batch(ledger.store))
         events = ledger.execute(command)
     _print_events(events)
 

@@ -20,11 +20,13 @@ outside a transaction, for one command or a whole import.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import attrs
 
+from ledger import codec
 from ledger.errors import DuplicateIdError, RuleError, UnknownReferenceError, ValidationError
 from ledger.events import (
     ClaimAsserted,
@@ -37,8 +39,8 @@ from ledger.events import (
     Event,
     apply_correction,
 )
-from ledger.stores import NewEvent
-from ledger.times import Stamp
+from ledger.stores import NewEvent, RawEvent
+from ledger.times import Stamp, parse_stamp
 from ledger.values import Value
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "StreamFold",
     "counter_claim_id",
     "decide",
+    "event_as_it_stands",
 ]
 
 CORRECTABLE_BY_KIND: Mapping[str, frozenset[str]] = {
@@ -78,6 +81,9 @@ KIND_OF: Mapping[type[Event], str] = {
     ClaimCorroborated: "corroboration",
     EntryCorrected: "correction",
 }
+
+KIND_BY_TYPE: Mapping[str, str] = {cls.__name__: kind for cls, kind in KIND_OF.items()}
+"""The kind of record each stored event type names."""
 
 
 def counter_claim_id(rebuttal_id: str) -> str:
@@ -210,34 +216,35 @@ Command = AssertClaim | ReviseClaim | RebutClaim | RetractRecord | CorroborateCl
 @attrs.frozen(kw_only=True)
 class RecordInfo:
     """
-    What the rules need to know about one stored record.
+    What the rules need to know about one stored record, corrections applied.
+
+    A fold keeps this much of each record, not its whole event, so that an
+    import can keep many claims folded at once and fold one again from its
+    stored rows without decoding them (`StreamFold.of_raw`). The rare rule
+    that needs the whole event asks the view for it (`RecordView.event_of`).
 
     Attributes:
         id: The record's id.
         kind: ``claim``, ``revision``, ``rebuttal``, ``retraction``,
             ``corroboration`` or ``correction``.
         stream: The claim the record is filed under.
-        event: The record's event, with corrections applied.
+        source: The record's own source, where it has one.
+        stated_at: When the record was stated, where it has a time.
+        counter_claim: The id of the counter-claim a rebuttal carries.
         retracted: Whether the record itself was retracted.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.1.0
+       Holds the fields the rules read instead of the whole event.
     """
 
     id: str
     kind: str
     stream: str
-    event: Event
+    source: str | None = None
+    stated_at: Stamp | None = None
+    counter_claim: str | None = None
     retracted: bool = False
-
-    @property
-    def source(self) -> str | None:
-        """The record's own source, where it has one."""
-        return getattr(self.event, "source", None)
-
-    @property
-    def stated_at(self) -> Stamp | None:
-        """When the record was stated, where it has a time."""
-        return getattr(self.event, "stated_at", None)
 
 
 @attrs.frozen(kw_only=True)
@@ -245,10 +252,17 @@ class StreamFold:
     """
     The records of one claim's stream, folded from its events.
 
+    Attributes:
+        stream: The claim's id.
+        subject: The claim's subject (empty until the claim is folded).
+        version: How many events the fold has seen.
+        records: Every record of the stream by id.
+
     .. versionadded:: 0.1.0
     """
 
     stream: str
+    subject: str = ""
     version: int = 0
     records: Mapping[str, RecordInfo] = attrs.field(factory=dict)
 
@@ -259,27 +273,121 @@ class StreamFold:
 
     def apply(self, event_id: str, event: Event) -> StreamFold:
         """Return the fold with one more event of this stream."""
-        records = dict(self.records)
-        if isinstance(event, ClaimRetracted):
-            target = records[event.retracted_id]
-            records[target.id] = attrs.evolve(target, retracted=True)
-        elif isinstance(event, EntryCorrected):
-            target = records[event.corrected_id]
-            records[target.id] = attrs.evolve(
-                target, event=apply_correction(target.event, event.fields)
-            )
-        records[event_id] = RecordInfo(
-            id=event_id, kind=KIND_OF[type(event)], stream=self.stream, event=event
-        )
-        return StreamFold(stream=self.stream, version=self.version + 1, records=records)
+        return _folded(self, [_step(self.stream, event_id, event)])
+
+    def apply_raw(self, raw: RawEvent) -> StreamFold:
+        """
+        Return the fold with one more stored event, read from its row.
+
+        Equal to ``apply`` of the decoded event (a property in the tests),
+        without decoding it: the kind, source and stated time are the row's
+        own columns, which `ledger.integrity.verify` holds to the hashed data.
+        Only a correction, or an event of an older schema, is decoded.
+        """
+        return _folded(self, [_raw_step(self.stream, raw)])
 
     @classmethod
     def of(cls, stream: str, events: Iterable[tuple[str, Event]]) -> StreamFold:
         """Fold a stream's ``(event_id, event)`` pairs in version order."""
-        fold = cls(stream=stream)
-        for event_id, event in events:
-            fold = fold.apply(event_id, event)
-        return fold
+        return _folded(cls(stream=stream), (_step(stream, i, event) for i, event in events))
+
+    @classmethod
+    def of_raw(cls, stream: str, raws: Iterable[RawEvent]) -> StreamFold:
+        """Fold a stream's stored rows in version order (see `apply_raw`)."""
+        return _folded(cls(stream=stream), (_raw_step(stream, raw) for raw in raws))
+
+
+_Step = tuple[RecordInfo, str | None, str | None, tuple[str, Mapping[str, CorrectedValue]] | None]
+"""One event as a fold takes it: the record, a claim's subject, what it retracts or corrects."""
+
+
+def _folded(fold: StreamFold, steps: Iterable[_Step]) -> StreamFold:
+    # One copy of the records for any number of steps: folding a stream
+    # of k events copies k records, not k * k / 2.
+    records = dict(fold.records)
+    subject, version = fold.subject, fold.version
+    for info, claim_subject, retracts, corrects in steps:
+        if retracts is not None:
+            records[retracts] = attrs.evolve(records[retracts], retracted=True)
+        if corrects is not None:
+            target = records[corrects[0]]
+            source = corrects[1].get("source", target.source)
+            stated_at = corrects[1].get("stated_at", target.stated_at)
+            records[target.id] = attrs.evolve(
+                target,
+                source=source if isinstance(source, str) else target.source,
+                stated_at=stated_at if isinstance(stated_at, Stamp) else target.stated_at,
+            )
+        records[info.id] = info
+        subject = claim_subject or subject
+        version += 1
+    return StreamFold(stream=fold.stream, subject=subject, version=version, records=records)
+
+
+def _step(stream: str, event_id: str, event: Event) -> _Step:
+    source = getattr(event, "source", None)
+    info = RecordInfo(
+        id=event_id,
+        kind=KIND_OF[type(event)],
+        stream=stream,
+        source=None if source is None else sys.intern(source),
+        stated_at=getattr(event, "stated_at", None),
+        counter_claim=getattr(event, "counter_claim_id", None),
+    )
+    if isinstance(event, EntryCorrected):
+        return info, None, None, (event.corrected_id, dict(event.fields))
+    if isinstance(event, ClaimRetracted):
+        return info, None, event.retracted_id, None
+    return info, getattr(event, "subject", None), None, None
+
+
+def _raw_step(stream: str, raw: RawEvent) -> _Step:
+    kind = KIND_BY_TYPE.get(raw.type)
+    if (
+        kind is None
+        or kind == "correction"
+        or raw.schema_version != codec.SCHEMA_VERSIONS[raw.type]
+    ):
+        return _step(stream, raw.event_id, codec.decode(raw.type, raw.schema_version, raw.data))
+    counter = _text_field(raw, "counter_claim_id", required=False) if kind == "rebuttal" else None
+    info = RecordInfo(
+        id=raw.event_id,
+        kind=kind,
+        stream=stream,
+        source=None if raw.source is None else sys.intern(raw.source),  # a few, repeated
+        stated_at=None if raw.stated_at is None else parse_stamp(raw.stated_at),
+        counter_claim=counter,
+    )
+    if kind == "retraction":
+        return info, None, _text_field(raw, "retracted_id"), None
+    return info, raw.subject if kind == "claim" else None, None, None
+
+
+def _text_field(raw: RawEvent, name: str, *, required: bool = True) -> str | None:
+    data = codec.loads(raw.data)
+    value = data.get(name) if isinstance(data, dict) else None
+    if isinstance(value, str) or (value is None and not required):
+        return value
+    raise ValidationError(f"{raw.type} {raw.event_id!r}: stored data has no {name}")
+
+
+def event_as_it_stands(record_id: str, events: Iterable[tuple[str, Event]]) -> Event | None:
+    """
+    Return *record_id*'s event from its stream's events, every correction applied.
+
+    .. versionadded:: 0.1.0
+    """
+    found: Event | None = None
+    for event_id, event in events:
+        if event_id == record_id:
+            found = event
+        elif (
+            found is not None
+            and isinstance(event, EntryCorrected)
+            and event.corrected_id == record_id
+        ):
+            found = apply_correction(found, event.fields)
+    return found
 
 
 class RecordView(Protocol):
@@ -291,6 +399,10 @@ class RecordView(Protocol):
 
     def stream_of(self, record_id: str) -> StreamFold | None:
         """Return the folded stream holding *record_id*, or ``None`` if no record has it."""
+        ...
+
+    def event_of(self, record_id: str) -> Event | None:
+        """Return *record_id*'s event with every correction applied, or ``None``."""
         ...
 
 
@@ -413,7 +525,7 @@ def _revise(view: RecordView, command: ReviseClaim) -> Decision:
                 f"revises: rebuttal {command.revises!r} was retracted; nothing follows a "
                 "retraction except a correction"
             )
-        counter = getattr(target.event, "counter_claim_id", None)
+        counter = target.counter_claim
         if counter is None:
             raise RuleError(
                 f"revises: rebuttal {command.revises!r} carries no counter-claim to revise"
@@ -459,7 +571,7 @@ def _rebut(view: RecordView, command: RebutClaim) -> Decision:
         counter = _assert(
             AssertClaim(
                 id=counter_id,
-                subject=getattr(claim.event, "subject", ""),
+                subject=fold.subject,
                 value=command.counter_value,
                 source=command.source,
                 stated_at=command.stated_at,
@@ -579,8 +691,11 @@ def _correct(view: RecordView, command: CorrectEntry) -> Decision:
                 f"(correctable: {', '.join(sorted(allowed))})"
             )
     _check_corrected_source(fold, target, command.fields.get("source"))
+    event = view.event_of(target.id)
+    if event is None:  # the view found the stream but not the record: a broken view
+        raise UnknownReferenceError(f"corrects: no record {command.corrects!r} in the ledger")
     try:
-        apply_correction(target.event, command.fields.items())
+        apply_correction(event, command.fields.items())
     except ValidationError as e:
         field, _, reason = str(e).partition(": ")
         raise RuleError(

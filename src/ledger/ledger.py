@@ -35,9 +35,10 @@ from ledger.commands import (
     ReviseClaim,
     StreamFold,
     decide,
+    event_as_it_stands,
 )
 from ledger.errors import ConcurrencyError, UnknownReferenceError, ValidationError
-from ledger.events import CorrectedValue
+from ledger.events import CorrectedValue, Event
 from ledger.follow import Stop, follow
 from ledger.integrity import VerifyReport, verify
 from ledger.projections import Projection, replay
@@ -135,31 +136,50 @@ _PARALLEL_FROM = 100_000
 class _View:
     """What `decide` sees: the store, plus the batch decided so far."""
 
-    def __init__(self, store: EventStore, limit: int = 20_000) -> None:
+    def __init__(self, store: EventStore, limit: int = 150_000) -> None:
         self._store = store
         # The folds of the streams used last, oldest first; a big import
-        # keeps at most *limit* of them, so its memory stays bounded while
+        # keeps folds of at most *limit* records in all (about 300 bytes
+        # each), so its memory stays bounded however long streams grow, while
         # the streams it keeps touching stay folded.
         self._folds: OrderedDict[str, StreamFold] = OrderedDict()
         self._streams: dict[str, str] = {}
+        self._held = 0  # records in the folds kept
         self._limit = limit
+        # Decided events the store does not hold yet, by stream: `event_of`
+        # reads the rest of a stream from the store.
+        self._unflushed: dict[str, list[tuple[str, Event]]] = {}
+        # The last id no record has, until the view adds events: an import
+        # asks about each new id twice (is it imported already? is it fresh?).
+        self._absent: str | None = None
 
     def stream_of(self, record_id: str) -> StreamFold | None:
+        if record_id == self._absent:
+            return None
         stream = self._streams.get(record_id)
-        if stream is None:
-            stored = self._store.get(record_id)
-            if stored is None:
-                return None
-            stream = stored.stream
-        fold = self._folds.get(stream)
-        if fold is None:
-            events = ((e.event_id, e.event) for e in self._store.read_stream(stream))
-            fold = self._keep(StreamFold.of(stream, events))
-        else:
+        if stream is not None:
+            fold = self._folds[stream]
             self._folds.move_to_end(stream)
-        return fold
+            return fold
+        # One query for the whole stream, folded from its rows undecoded.
+        raws = self._store.read_stream_holding(record_id)
+        if not raws:
+            self._absent = record_id
+            return None
+        kept = self._folds.get(raws[0].stream)  # ahead of the store, if the batch added to it
+        return kept if kept is not None else self._keep(StreamFold.of_raw(raws[0].stream, raws))
+
+    def event_of(self, record_id: str) -> Event | None:
+        fold = self.stream_of(record_id)
+        if fold is None:
+            return None
+        events = [(e.event_id, e.event) for e in self._store.read_stream(fold.stream)]
+        events.extend(self._unflushed.get(fold.stream, ()))
+        return event_as_it_stands(record_id, events)
 
     def _keep(self, fold: StreamFold) -> StreamFold:
+        before = self._folds.get(fold.stream)
+        self._held += len(fold.records) - (0 if before is None else len(before.records))
         self._folds[fold.stream] = fold
         self._folds.move_to_end(fold.stream)
         for record in fold.records:
@@ -169,8 +189,10 @@ class _View:
     def trim(self) -> None:
         # Everything decided so far is in the store now, so a fold dropped
         # here is folded again from the store if it is needed again.
-        while len(self._folds) > self._limit:
+        self._unflushed.clear()
+        while self._held > self._limit:
             _, fold = self._folds.popitem(last=False)
+            self._held -= len(fold.records)
             for record in fold.records:
                 self._streams.pop(record, None)
 
@@ -180,6 +202,8 @@ class _View:
             if fold is None:
                 fold = self.stream_of(item.stream) or StreamFold(stream=item.stream)
             self._keep(fold.apply(item.event_id, item.event))
+            self._unflushed.setdefault(item.stream, []).append((item.event_id, item.event))
+        self._absent = None  # after the loop: a new claim's stream was absent just above
 
 
 class Batch:
@@ -236,6 +260,10 @@ class Batch:
     def stream_of(self, record_id: str) -> StreamFold | None:
         """Return the folded stream holding *record_id*, batch included."""
         return self._view.stream_of(record_id)
+
+    def event_of(self, record_id: str) -> Event | None:
+        """Return *record_id*'s event with every correction applied, batch included."""
+        return self._view.event_of(record_id)
 
     def release(self) -> None:
         """Forget the folds kept for deciding; everything decided is in the store."""

@@ -17,7 +17,6 @@ Rules of this module:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,9 +34,11 @@ from ledger.commands import (
     CorrectEntry,
     CorroborateClaim,
     RebutClaim,
+    RecordView,
     RetractRecord,
     ReviseClaim,
     StreamFold,
+    event_as_it_stands,
 )
 from ledger.errors import LedgerError, RecordError, RuleError, ValidationError
 from ledger.events import (
@@ -48,6 +49,7 @@ from ledger.events import (
     ClaimRevised,
     CorrectedValue,
     EntryCorrected,
+    Event,
     check_id,
     check_subject,
     check_text,
@@ -92,9 +94,6 @@ REQUIRED: Final[Mapping[str, tuple[str, ...]]] = {
     "corroboration": ("corroborates", "source", "stated_at"),
     "correction": ("corrects", "note"),
 }
-
-Lookup = Callable[[str], StreamFold | None]
-"""Finds the folded stream holding a record id (the ledger plus the batch so far)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -287,13 +286,14 @@ def record_id(obj: Mapping[str, Any]) -> str:
     return f"{obj['type']}-{digest}"
 
 
-def parse_record(obj: Mapping[str, Any], lookup: Lookup) -> Command:
+def parse_record(obj: Mapping[str, Any], view: RecordView) -> Command:
     """
     Turn one record object into the command it stands for.
 
     Args:
         obj: The parsed JSON object.
-        lookup: Finds existing records; a correction that replaces only some
+        view: Finds existing records (the ledger plus the batch so far, such
+            as a `ledger.Batch`); a correction that replaces only some
             value fields takes the rest from the record it corrects.
 
     Raises:
@@ -303,12 +303,12 @@ def parse_record(obj: Mapping[str, Any], lookup: Lookup) -> Command:
     .. versionadded:: 0.1.0
     """
     try:
-        return _parse(obj, lookup)
+        return _parse(obj, view)
     except _FieldError as e:
         raise ValidationError(f"{e.field}: {e.reason}", field=e.field) from None
 
 
-def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PLR0912 - a branch per type
+def _parse(obj: Mapping[str, Any], view: RecordView) -> Command:  # noqa: C901, PLR0912 - a branch per type
     kind = obj.get("type")
     if not isinstance(kind, str) or kind not in FIELDS:
         shown = kind if isinstance(kind, str) else _json_type(kind)
@@ -336,7 +336,7 @@ def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PL
                 raise _FieldError(name, "a rebuttal without a value takes no value fields")
     # Every field is checked before an id is derived from them all.
     if kind == "correction":
-        return _correction(obj, lookup)
+        return _correction(obj, view)
     value = _value(obj) if has_value else None
     rid = record_id(obj)
     if value is None and kind in {"claim", "revision"}:
@@ -373,11 +373,10 @@ def _parse(obj: Mapping[str, Any], lookup: Lookup) -> Command:  # noqa: C901, PL
     return CorroborateClaim(id=rid, corroborates=obj["corroborates"], stated_at=stated, **text)
 
 
-def _correction(obj: Mapping[str, Any], lookup: Lookup) -> CorrectEntry:
+def _correction(obj: Mapping[str, Any], view: RecordView) -> CorrectEntry:
     fields: dict[str, CorrectedValue] = {}
     if any(name in obj for name in ("value", "qualifier", "value_high", "unit")):
-        fold = lookup(obj["corrects"])
-        base = getattr(fold.records[obj["corrects"]].event, "value", None) if fold else None
+        base = getattr(view.event_of(obj["corrects"]), "value", None)
         if base is None and obj.get("value") is None:
             raise _FieldError("value", "is required to correct a record that holds no value")
         fields["value"] = _value(obj, base)
@@ -434,13 +433,13 @@ def import_records(
                 for number, obj in read_lines(handle, name):
                     records += 1
                     try:
-                        command = parse_record(obj, batch.stream_of)
+                        command = parse_record(obj, batch)
                     except ValidationError as e:
                         raise _located(e, name, number) from None
                     if batch.stream_of(command.id) is not None:
                         batch.flush()  # so the store holds it, earlier in this file or not
                         stored = ledger.store.get(command.id)
-                        _same_or_fail(ledger, stored, obj, batch.stream_of, name, number, start)
+                        _same_or_fail(ledger, stored, obj, batch, name, number, start)
                         skipped += 1
                         continue
                     try:
@@ -476,7 +475,7 @@ def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message need
     ledger: Any,
     stored: StoredEvent,
     obj: Mapping[str, Any],
-    lookup: Lookup,
+    view: RecordView,
     name: str,
     number: int,
     start: int,
@@ -489,15 +488,14 @@ def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message need
             for e in ledger.store.read_stream(stored.stream)
             if e.version < stored.version
         ]
-        before = StreamFold.of(stored.stream, earlier)
-        lookup = functools.partial(_prefer, before, lookup)
+        view = _Before(view, stored.stream, earlier)
     try:
-        command = parse_record(obj, lookup)
+        command = parse_record(obj, view)
     except ValidationError:
         command = None
     existing = command_of(stored, ledger.store.get)
     same = command is not None and existing is not None
-    if same and _normal(existing, lookup) == _normal(command, lookup):  # type: ignore[arg-type]
+    if same and _normal(existing, view) == _normal(command, view):  # type: ignore[arg-type]
         return
     kind = KIND_OF[type(stored.event)]
     where = (
@@ -514,27 +512,39 @@ def _same_or_fail(  # noqa: PLR0913, PLR0917 - the context an error message need
     )
 
 
-def _prefer(fold: StreamFold, lookup: Lookup, record_id: str) -> StreamFold | None:
-    return fold if record_id in fold.records else lookup(record_id)
+class _Before:
+    """A view of the ledger with one stream as it stood before a later event."""
+
+    def __init__(self, view: RecordView, stream: str, earlier: list[tuple[str, Event]]) -> None:
+        self._view = view
+        self._earlier = earlier
+        self._fold = StreamFold.of(stream, earlier)
+
+    def stream_of(self, record_id: str) -> StreamFold | None:
+        return self._fold if record_id in self._fold.records else self._view.stream_of(record_id)
+
+    def event_of(self, record_id: str) -> Event | None:
+        if record_id in self._fold.records:
+            return event_as_it_stands(record_id, self._earlier)
+        return self._view.event_of(record_id)
 
 
-def _normal(command: Command, lookup: Lookup) -> Command:
+def _normal(command: Command, view: RecordView) -> Command:
     """Resolve references to the claim they land on, so equal records compare equal."""
 
     def claim_of(ref: str) -> str:
-        fold = lookup(ref)
+        fold = view.stream_of(ref)
         if fold is None:
             return ref
-        record = fold.records[ref]
-        counter = getattr(record.event, "counter_claim_id", None)
-        return counter if record.kind == "rebuttal" and counter else fold.stream
+        counter = fold.records[ref].counter_claim
+        return counter if counter is not None else fold.stream
 
     if isinstance(command, ReviseClaim):
         as_of = None if command.as_of == command.stated_at else command.as_of
         return attrs.evolve(command, revises=claim_of(command.revises), source=None, as_of=as_of)
 
     def stream_of(ref: str) -> str:
-        fold = lookup(ref)
+        fold = view.stream_of(ref)
         return ref if fold is None else fold.stream
 
     if isinstance(command, RebutClaim):

@@ -48,7 +48,8 @@ from ledger import (
     StoredEvent,
     parse_stamp,
 )
-from ledger.commands import StreamFold, decide
+from ledger.commands import StreamFold, decide, event_as_it_stands
+from ledger.events import Event
 from ledger.stores import EventStore, open_store
 
 SOURCES = ("Source 0", "Source 1", "Source 2", "Source 3")
@@ -65,11 +66,16 @@ class StoreView:
 
     def stream_of(self, record_id: str) -> StreamFold | None:
         """Return the folded stream holding *record_id*, or ``None``."""
+        raws = self._store.read_stream_holding(record_id)
+        return StreamFold.of_raw(raws[0].stream, raws) if raws else None
+
+    def event_of(self, record_id: str) -> Event | None:
+        """Return *record_id*'s event with every correction applied, or ``None``."""
         stored = self._store.get(record_id)
         if stored is None:
             return None
         events = ((e.event_id, e.event) for e in self._store.read_stream(stored.stream))
-        return StreamFold.of(stored.stream, events)
+        return event_as_it_stands(record_id, events)
 
 
 def draw(rng: random.Random, shared: list[list[str]], rid: str, *, own: bool) -> Command:

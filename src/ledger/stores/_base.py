@@ -279,6 +279,18 @@ class EventStore(Protocol):
         """Yield the events of *stream* in version order."""
         ...
 
+    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
+        """
+        Return the raw events of the stream that holds *event_id*, in version order.
+
+        Empty when no event has that id. One look-up for what deciding a
+        command needs: which claim a reference lands on, and that claim's
+        records (`ledger.commands.StreamFold.of_raw` folds them undecoded).
+
+        .. versionadded:: 0.1.0
+        """
+        ...
+
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """
         Yield the events filed under *subject* in ``seq`` order.

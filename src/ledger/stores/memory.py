@@ -173,6 +173,13 @@ class MemoryStore:
         """Yield the events of *stream* in version order."""
         return decode_all(self._log[i] for i in list(self._streams.get(stream, ())))
 
+    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
+        """Return the raw events of the stream holding *event_id*; see `EventStore`."""
+        index = self._ids.get(event_id)
+        if index is None:
+            return []
+        return [self._log[i] for i in self._streams[self._log[index].stream]]
+
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""
         limit = None if until is None else until.until_us

@@ -77,6 +77,9 @@ _COLUMNS: Final = (
     "data, source, stated_at, stated_until, prev_hash, hash"
 )
 _SELECT: Final = f"SELECT {_COLUMNS} FROM events"  # noqa: S608 - a constant
+_HOLDING: Final = (  # every event of the stream that holds one event id
+    f"{_SELECT} WHERE stream = (SELECT stream FROM events WHERE event_id = %s) ORDER BY version"  # noqa: S608
+)
 
 _SCHEMA: Final = (
     'CREATE TABLE ledger_meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL)',
@@ -444,6 +447,11 @@ class PostgresStore:
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
         return decode_all(self._pages("stream = %s", (stream,), "version", 0))
+
+    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
+        """Return the raw events of the stream holding *event_id*; see `EventStore`."""
+        with self._errors():
+            return [_raw(row) for row in self._execute(_HOLDING, (event_id,)).fetchall()]
 
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""

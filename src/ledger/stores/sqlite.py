@@ -75,6 +75,9 @@ _SELECT: Final = (
     "CAST(data AS BLOB), source, stated_at, stated_until, CAST(prev_hash AS BLOB), "
     "CAST(hash AS BLOB) FROM events"
 )
+_HOLDING: Final = (  # every event of the stream that holds one event id
+    f"{_SELECT} WHERE stream = (SELECT stream FROM events WHERE event_id = ?) ORDER BY version"  # noqa: S608
+)
 
 _TRIGGERS: Final = tuple(
     f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events BEGIN "
@@ -486,6 +489,10 @@ class SqliteStore:
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
         return decode_all(self._query("stream = ?", (stream,), "version"))
+
+    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
+        """Return the raw events of the stream holding *event_id*; see `EventStore`."""
+        return list(self._rows(_HOLDING, (event_id,)))
 
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""
