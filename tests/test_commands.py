@@ -36,7 +36,9 @@ def test_a_fold_of_stored_rows_equals_the_fold_of_their_decoded_events(ledger):
         for stream, raws in _streams(store.read_raw()).items():
             typed = StreamFold.of(stream, ((raw.event_id, raw.decode().event) for raw in raws))
             assert StreamFold.of_raw(stream, raws) == typed
-            assert StreamFold.of_raw(stream, store.read_stream_holding(raws[-1].event_id)) == typed
+            assert (
+                StreamFold.of_raw(stream, store.read_streams_holding([raws[-1].event_id])) == typed
+            )
     sqlite.close()
 
 

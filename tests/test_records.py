@@ -364,6 +364,43 @@ def test_reference_to_a_later_line_is_refused(seeded, tmp_path):
     assert snapshot(seeded) == before
 
 
+@pytest.mark.parametrize("unreadable_first", [False, True])
+def test_the_first_bad_line_is_reported_though_records_are_read_ahead(
+    seeded, tmp_path, unreadable_first
+):
+    """The import reads a window of records ahead; the first bad line in the file still wins."""
+    before = snapshot(seeded)
+    claims = [{**TEMPLATES["claim"], "id": f"w{i}"} for i in range(150)]
+    bad = [record("revision", revises="nope"), b"{not json"]
+    path = write(tmp_path / "bad.jsonl", [*claims, *(bad[::-1] if unreadable_first else bad)])
+    with pytest.raises(RecordError) as caught:
+        seeded.import_records(path)
+    error = caught.value
+    expected = (151, None) if unreadable_first else (151, "revises")
+    assert (error.line, error.field) == expected
+    assert snapshot(seeded) == before
+
+
+def test_an_import_reads_what_its_records_name_a_window_at_a_time(tmp_path, monkeypatch):
+    """600 records that name 600 new ids and refer to 300 claims: one store read per 200 lines."""
+    ledger = Ledger.memory()
+    asked = []
+    read = ledger.store.read_streams_holding
+
+    def counting(ids):
+        asked.append(len(ids))
+        return read(ids)
+
+    monkeypatch.setattr(ledger.store, "read_streams_holding", counting)
+    lines = []
+    for i in range(300):
+        lines.append({**TEMPLATES["claim"], "id": f"c{i}"})
+        lines.append({**TEMPLATES["revision"], "id": f"r{i}", "revises": f"c{i}"})
+    summary = ledger.import_records(write(tmp_path / "many.jsonl", lines))
+    assert summary.imported == 600
+    assert asked == [200, 200, 200]
+
+
 def test_an_error_in_a_second_file_stores_nothing_of_the_first(seeded, tmp_path):
     """Files imported together are one batch: a bad line in the second names it and stores none."""
     before = snapshot(seeded)

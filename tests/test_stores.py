@@ -157,7 +157,7 @@ def test_empty_store(store):
     assert list(store.read_subject(SUBJECT)) == []
     assert list(store.read_subject(SUBJECT, parse_stamp("2030"))) == []
     assert store.get("a1") is None
-    assert store.read_stream_holding("a1") == []
+    assert store.read_streams_holding(["a1"]) == []
     assert store.stream_version("a") == 0
 
 
@@ -210,15 +210,30 @@ def test_read_stream_in_version_order(store):
     assert list(store.read_stream("zzz")) == []
 
 
-def test_read_stream_holding_returns_the_whole_stream_of_any_of_its_events(store):
-    """read_stream_holding gives the raw rows of the stream an event id is filed in, else []."""
+def test_read_streams_holding_returns_the_whole_streams_of_the_ids_asked(store):
+    """read_streams_holding gives the raw rows of each stream an id is filed in, by stream."""
     fill(store)
     whole = list(store.read_raw())
-    for event_id, stream in (("a1", "a"), ("a3", "a"), ("b2", "b")):
-        held = store.read_stream_holding(event_id)
-        assert held == [raw for raw in whole if raw.stream == stream]
-        assert [raw.version for raw in held] == list(range(1, len(held) + 1))
-    assert store.read_stream_holding("nope") == []
+
+    def streams(*names):
+        return sorted((r for r in whole if r.stream in names), key=lambda r: (r.stream, r.version))
+
+    assert store.read_streams_holding(["a1"]) == streams("a")
+    assert store.read_streams_holding(["a3"]) == streams("a")
+    assert store.read_streams_holding(["b2", "nope", "a2", "a3"]) == streams("a", "b")
+    assert store.read_streams_holding(["nope"]) == []
+    assert store.read_streams_holding([]) == []
+
+
+def test_read_streams_holding_many_ids_reads_each_stream_once(store):
+    """More ids than one SQLite statement takes still give each stream once, in order."""
+    fill(store)
+    ids = [f"missing-{i}" for i in range(1200)]
+    ids[3], ids[700], ids[1100] = "a1", "a3", "c1"
+    whole = list(store.read_raw())
+    assert store.read_streams_holding(ids) == sorted(
+        (r for r in whole if r.stream in {"a", "c"}), key=lambda r: (r.stream, r.version)
+    )
 
 
 def test_get_by_event_id(store):

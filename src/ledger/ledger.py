@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
+import operator
 import os
 import secrets
 from collections import OrderedDict
@@ -149,25 +151,29 @@ class _View:
         # Decided events the store does not hold yet, by stream: `event_of`
         # reads the rest of a stream from the store.
         self._unflushed: dict[str, list[tuple[str, Event]]] = {}
-        # The last id no record has, until the view adds events: an import
-        # asks about each new id twice (is it imported already? is it fresh?).
-        self._absent: str | None = None
+        # Ids no record has, as last read, until the view adds them: an
+        # import asks about each new id twice (imported already? free?).
+        self._absent: set[str] = set()
 
     def stream_of(self, record_id: str) -> StreamFold | None:
-        if record_id == self._absent:
-            return None
+        if record_id not in self._streams and record_id not in self._absent:
+            self.prefetch([record_id])
         stream = self._streams.get(record_id)
-        if stream is not None:
-            fold = self._folds[stream]
-            self._folds.move_to_end(stream)
-            return fold
-        # One query for the whole stream, folded from its rows undecoded.
-        raws = self._store.read_stream_holding(record_id)
-        if not raws:
-            self._absent = record_id
+        if stream is None:
             return None
-        kept = self._folds.get(raws[0].stream)  # ahead of the store, if the batch added to it
-        return kept if kept is not None else self._keep(StreamFold.of_raw(raws[0].stream, raws))
+        self._folds.move_to_end(stream)
+        return self._folds[stream]
+
+    def prefetch(self, record_ids: Iterable[str]) -> None:
+        # One read for the streams of many ids, folded from their rows undecoded.
+        wanted = {r for r in record_ids if r not in self._streams and r not in self._absent}
+        if not wanted:
+            return
+        raws = self._store.read_streams_holding(wanted)
+        for stream, rows in itertools.groupby(raws, key=operator.attrgetter("stream")):
+            if stream not in self._folds:  # a kept fold is ahead of the store
+                self._keep(StreamFold.of_raw(stream, rows))
+        self._absent.update(wanted.difference(self._streams))
 
     def event_of(self, record_id: str) -> Event | None:
         fold = self.stream_of(record_id)
@@ -190,6 +196,7 @@ class _View:
         # Everything decided so far is in the store now, so a fold dropped
         # here is folded again from the store if it is needed again.
         self._unflushed.clear()
+        self._absent.clear()
         while self._held > self._limit:
             _, fold = self._folds.popitem(last=False)
             self._held -= len(fold.records)
@@ -202,8 +209,8 @@ class _View:
             if fold is None:
                 fold = self.stream_of(item.stream) or StreamFold(stream=item.stream)
             self._keep(fold.apply(item.event_id, item.event))
+            self._absent.discard(item.event_id)
             self._unflushed.setdefault(item.stream, []).append((item.event_id, item.event))
-        self._absent = None  # after the loop: a new claim's stream was absent just above
 
 
 class Batch:
@@ -260,6 +267,14 @@ class Batch:
     def stream_of(self, record_id: str) -> StreamFold | None:
         """Return the folded stream holding *record_id*, batch included."""
         return self._view.stream_of(record_id)
+
+    def prefetch(self, record_ids: Iterable[str]) -> None:
+        """
+        Read the streams of many records at once, for the commands about to be added.
+
+        Only saves round trips: what `stream_of` answers is the same without it.
+        """
+        self._view.prefetch(record_ids)
 
     def event_of(self, record_id: str) -> Event | None:
         """Return *record_id*'s event with every correction applied, batch included."""

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Protocol
 
 import attrs
 
@@ -38,6 +38,7 @@ from ledger.commands import (
     RetractRecord,
     ReviseClaim,
     StreamFold,
+    counter_claim_id,
     event_as_it_stands,
 )
 from ledger.errors import LedgerError, RecordError, RuleError, ValidationError
@@ -430,7 +431,7 @@ def import_records(
             except OSError as e:
                 raise RecordError(f"cannot read: {e.strerror}", file=name, line=0) from None
             with handle:
-                for number, obj in read_lines(handle, name):
+                for number, obj in _prefetched(read_lines(handle, name), batch):
                     records += 1
                     try:
                         command = parse_record(obj, batch)
@@ -459,6 +460,50 @@ def import_records(
         events=events,
         head=str(ledger.head()),
     )
+
+
+_WINDOW = 200
+"""Records read ahead, so the streams they refer to are read in one query (a round trip)."""
+
+_REFERENCES = ("revises", "rebuts", "retracts", "corroborates", "corrects")
+
+
+class _Prefetching(Protocol):
+    def prefetch(self, record_ids: Iterable[str]) -> None: ...
+
+
+def _prefetched(
+    lines: Iterator[tuple[int, dict[str, Any]]], batch: _Prefetching
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield *lines* as they come, after asking *batch* for every id a window of them names."""
+    window: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for line in lines:
+            window.append(line)
+            if len(window) == _WINDOW:
+                yield from _ahead(window, batch)
+                window = []
+    except RecordError:
+        # A line that cannot be read comes after the lines before it: those
+        # are decided first, and may fail first.
+        yield from _ahead(window, batch)
+        raise
+    yield from _ahead(window, batch)
+
+
+def _ahead(
+    window: list[tuple[int, dict[str, Any]]], batch: _Prefetching
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    ids = []
+    for _, obj in window:
+        for name in ("id", *_REFERENCES):
+            ref = obj.get(name)
+            if isinstance(ref, str):
+                ids.append(ref)
+        if obj.get("type") == "rebuttal" and isinstance(obj.get("id"), str):
+            ids.append(counter_claim_id(obj["id"]))
+    batch.prefetch(ids)
+    yield from window
 
 
 def _located(error: LedgerError, name: str, number: int) -> RecordError:

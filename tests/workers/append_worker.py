@@ -66,7 +66,7 @@ class StoreView:
 
     def stream_of(self, record_id: str) -> StreamFold | None:
         """Return the folded stream holding *record_id*, or ``None``."""
-        raws = self._store.read_stream_holding(record_id)
+        raws = self._store.read_streams_holding([record_id])
         return StreamFold.of_raw(raws[0].stream, raws) if raws else None
 
     def event_of(self, record_id: str) -> Event | None:

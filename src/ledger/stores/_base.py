@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -279,13 +279,14 @@ class EventStore(Protocol):
         """Yield the events of *stream* in version order."""
         ...
 
-    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
+    def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:
         """
-        Return the raw events of the stream that holds *event_id*, in version order.
+        Return the raw events of every stream that holds one of *event_ids*.
 
-        Empty when no event has that id. One look-up for what deciding a
-        command needs: which claim a reference lands on, and that claim's
-        records (`ledger.commands.StreamFold.of_raw` folds them undecoded).
+        By stream, then version; an id no event has adds nothing. One read
+        for what deciding commands needs: which claim each reference lands
+        on, and that claim's records (`ledger.commands.StreamFold.of_raw`
+        folds them undecoded). An import asks for a window of records at once.
 
         .. versionadded:: 0.1.0
         """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
 
@@ -173,12 +173,10 @@ class MemoryStore:
         """Yield the events of *stream* in version order."""
         return decode_all(self._log[i] for i in list(self._streams.get(stream, ())))
 
-    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
-        """Return the raw events of the stream holding *event_id*; see `EventStore`."""
-        index = self._ids.get(event_id)
-        if index is None:
-            return []
-        return [self._log[i] for i in self._streams[self._log[index].stream]]
+    def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:
+        """Return the raw events of the streams holding *event_ids*; see `EventStore`."""
+        streams = {self._log[i].stream for i in map(self._ids.get, event_ids) if i is not None}
+        return [self._log[i] for stream in sorted(streams) for i in self._streams[stream]]
 
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -77,8 +77,9 @@ _COLUMNS: Final = (
     "data, source, stated_at, stated_until, prev_hash, hash"
 )
 _SELECT: Final = f"SELECT {_COLUMNS} FROM events"  # noqa: S608 - a constant
-_HOLDING: Final = (  # every event of the stream that holds one event id
-    f"{_SELECT} WHERE stream = (SELECT stream FROM events WHERE event_id = %s) ORDER BY version"  # noqa: S608
+_HOLDING: Final = (  # every event of the streams that hold some event ids
+    f"{_SELECT} WHERE stream IN (SELECT stream FROM events WHERE event_id = ANY(%s)) "  # noqa: S608
+    "ORDER BY stream, version"
 )
 
 _SCHEMA: Final = (
@@ -448,10 +449,11 @@ class PostgresStore:
         """Yield the events of *stream* in version order."""
         return decode_all(self._pages("stream = %s", (stream,), "version", 0))
 
-    def read_stream_holding(self, event_id: str) -> list[RawEvent]:
-        """Return the raw events of the stream holding *event_id*; see `EventStore`."""
+    def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:
+        """Return the raw events of the streams holding *event_ids*; see `EventStore`."""
         with self._errors():
-            return [_raw(row) for row in self._execute(_HOLDING, (event_id,)).fetchall()]
+            rows = self._execute(_HOLDING, (list(event_ids),)).fetchall()
+        return [_raw(row) for row in rows]
 
     def read_subject(self, subject: str, until: Stamp | None = None) -> Iterator[StoredEvent]:
         """Yield *subject*'s events in seq order, up to *until* (stated time as written)."""
