@@ -234,8 +234,6 @@ class RecordInfo:
         retracted: Whether the record itself was retracted.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.1.0
-       Holds the fields the rules read instead of the whole event.
     """
 
     id: str
