@@ -382,7 +382,12 @@ def test_the_first_bad_line_is_reported_though_records_are_read_ahead(
 
 
 def test_an_import_reads_what_its_records_name_a_window_at_a_time(tmp_path, monkeypatch):
-    """600 records that name 600 new ids and refer to 300 claims: one store read per 200 lines."""
+    """1,201 records, 1,202 events: one store read per 200 lines, and no other.
+
+    The batch hands its events to the store every 1,000 (here in the middle of
+    a window, since the rebuttal's counter-claim is an event of its own); the
+    ids it found free are still known to be free after that.
+    """
     ledger = Ledger.memory()
     asked = []
     read = ledger.store.read_streams_holding
@@ -393,12 +398,13 @@ def test_an_import_reads_what_its_records_name_a_window_at_a_time(tmp_path, monk
 
     monkeypatch.setattr(ledger.store, "read_streams_holding", counting)
     lines = []
-    for i in range(300):
+    for i in range(600):
         lines.append({**TEMPLATES["claim"], "id": f"c{i}"})
         lines.append({**TEMPLATES["revision"], "id": f"r{i}", "revises": f"c{i}"})
+    lines.insert(1, {**TEMPLATES["rebuttal"], "id": "b0", "rebuts": "c0", "value": 2})
     summary = ledger.import_records(write(tmp_path / "many.jsonl", lines))
-    assert summary.imported == 600
-    assert asked == [200, 200, 200]
+    assert (summary.imported, summary.events) == (1201, 1202)
+    assert len(asked) == 7
 
 
 def test_an_error_in_a_second_file_stores_nothing_of_the_first(seeded, tmp_path):

@@ -196,7 +196,8 @@ class _View:
         # Everything decided so far is in the store now, so a fold dropped
         # here is folded again from the store if it is needed again.
         self._unflushed.clear()
-        self._absent.clear()
+        if len(self._absent) > self._limit:  # ids asked about and never added: keep it bounded
+            self._absent.clear()
         while self._held > self._limit:
             _, fold = self._folds.popitem(last=False)
             self._held -= len(fold.records)

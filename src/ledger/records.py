@@ -500,8 +500,9 @@ def _ahead(
             ref = obj.get(name)
             if isinstance(ref, str):
                 ids.append(ref)
-        if obj.get("type") == "rebuttal" and isinstance(obj.get("id"), str):
-            ids.append(counter_claim_id(obj["id"]))
+        rid = obj.get("id")
+        if obj.get("type") == "rebuttal" and obj.get("value") is not None and isinstance(rid, str):
+            ids.append(counter_claim_id(rid))  # the counter-claim it will carry
     batch.prefetch(ids)
     yield from window
 
