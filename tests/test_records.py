@@ -833,3 +833,26 @@ def test_the_reference_example_imports(tmp_path):
     assert bridge.claim("wire-bridge").value == Label("damaged")
     assert ledger.get("gazette-bridge").event.stated_at == Stamp.parse("2022-03-04T09:00Z")
     assert ledger.get("ru-mod-killed").event.value.qualifier is Qualifier.APPROXIMATELY
+
+
+def test_a_partial_value_correction_reads_the_record_it_corrects_once(tmp_path, monkeypatch):
+    """Parsing a correction and deciding it need the same record: one read of its stream."""
+    ledger = Ledger.memory()
+    streams = []
+    read_stream = ledger.store.read_stream
+
+    def counting(stream):
+        streams.append(stream)
+        return read_stream(stream)
+
+    monkeypatch.setattr(ledger.store, "read_stream", counting)
+    lines = [
+        {**TEMPLATES["claim"], "id": "c1", "value": 10, "unit": "people"},
+        {"type": "correction", "id": "k1", "corrects": "c1", "note": "typo", "value": 11},
+        {"type": "correction", "id": "k2", "corrects": "c1", "note": "unit", "unit": "soldiers"},
+    ]
+    ledger.import_records(write(tmp_path / "fix.jsonl", lines))
+    assert streams == ["c1", "c1"]  # once per correction: k1 is added before k2 reads c1
+    (subject,) = ledger.state().subjects
+    (standing,) = subject.claims
+    assert (standing.value.amount, standing.value.unit) == (11, "soldiers")

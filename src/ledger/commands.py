@@ -273,17 +273,6 @@ class StreamFold:
         """Return the fold with one more event of this stream."""
         return _folded(self, [_step(self.stream, event_id, event)])
 
-    def apply_raw(self, raw: RawEvent) -> StreamFold:
-        """
-        Return the fold with one more stored event, read from its row.
-
-        Equal to ``apply`` of the decoded event (a property in the tests),
-        without decoding it: the kind, source and stated time are the row's
-        own columns, which `ledger.integrity.verify` holds to the hashed data.
-        Only a correction, or an event of an older schema, is decoded.
-        """
-        return _folded(self, [_raw_step(self.stream, raw)])
-
     @classmethod
     def of(cls, stream: str, events: Iterable[tuple[str, Event]]) -> StreamFold:
         """Fold a stream's ``(event_id, event)`` pairs in version order."""
@@ -291,7 +280,14 @@ class StreamFold:
 
     @classmethod
     def of_raw(cls, stream: str, raws: Iterable[RawEvent]) -> StreamFold:
-        """Fold a stream's stored rows in version order (see `apply_raw`)."""
+        """
+        Fold a stream's stored rows in version order.
+
+        Equal to `of` over the decoded events (a property in the tests),
+        without decoding them: the kind, source and stated time are the rows'
+        own columns, which `ledger.integrity.verify` holds to the hashed data.
+        Only a correction, or an event of an older schema, is decoded.
+        """
         return _folded(cls(stream=stream), (_raw_step(stream, raw) for raw in raws))
 
 

@@ -154,6 +154,9 @@ class _View:
         # Ids no record has, as last read, until the view adds them: an
         # import asks about each new id twice (imported already? free?).
         self._absent: set[str] = set()
+        # The last record `event_of` read, until the view adds events: a
+        # correction's record is read when it is parsed and when it is decided.
+        self._read: tuple[str, Event | None] | None = None
 
     def stream_of(self, record_id: str) -> StreamFold | None:
         if record_id not in self._streams and record_id not in self._absent:
@@ -176,12 +179,16 @@ class _View:
         self._absent.update(wanted.difference(self._streams))
 
     def event_of(self, record_id: str) -> Event | None:
+        if self._read is not None and self._read[0] == record_id:
+            return self._read[1]
         fold = self.stream_of(record_id)
         if fold is None:
             return None
         events = [(e.event_id, e.event) for e in self._store.read_stream(fold.stream)]
         events.extend(self._unflushed.get(fold.stream, ()))
-        return event_as_it_stands(record_id, events)
+        event = event_as_it_stands(record_id, events)
+        self._read = (record_id, event)
+        return event
 
     def _keep(self, fold: StreamFold) -> StreamFold:
         before = self._folds.get(fold.stream)
@@ -205,6 +212,7 @@ class _View:
                 self._streams.pop(record, None)
 
     def add(self, events: Iterable[NewEvent]) -> None:
+        self._read = None
         for item in events:
             fold = self._folds.get(item.stream)
             if fold is None:

@@ -494,12 +494,9 @@ def _prefetched(
 def _ahead(
     window: list[tuple[int, dict[str, Any]]], batch: _Prefetching
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    ids = []
+    ids: list[str] = []
     for _, obj in window:
-        for name in ("id", *_REFERENCES):
-            ref = obj.get(name)
-            if isinstance(ref, str):
-                ids.append(ref)
+        ids.extend(ref for name in ("id", *_REFERENCES) if isinstance(ref := obj.get(name), str))
         rid = obj.get("id")
         if obj.get("type") == "rebuttal" and obj.get("value") is not None and isinstance(rid, str):
             ids.append(counter_claim_id(rid))  # the counter-claim it will carry
