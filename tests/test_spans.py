@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 
 import pg
 from ledger import Ledger, SqliteStore
+from ledger.projections.spans import first_change, lapses
 from ledger.stores import PostgresStore
 from ledger.stores._spans import _where
+from ledger.times import parse_stamp
 from ledger.values import Quantity
 from strategies import batches, cutoffs_for, ledger_commands
 
@@ -215,3 +217,32 @@ def test_withdrawing_a_rebuttal_of_a_counter_claim_keeps_the_first_rebuttal(engi
         ledger.retract("b2", stated_at="2022-03-01T00:03Z")
         assert ledger.state() == ledger.replayed_state()
         assert ledger.state()["casualties.x"].claims[0].status == "disputed"
+
+
+def test_lapses_read_only_the_counter_claims_not_at_hand():
+    """A refresh reads each counter-claim once: from the slice it holds, else in one read."""
+    with build([]) as ledger:
+        ledger.claim("casualties.x", 90, source="A", stated_at="2022-03-01", id="c0")
+        ledger.rebut("c0", source="B", stated_at="2022-03-02", value=80, id="b1")
+        ledger.rebut("c0", source="C", stated_at="2022-03-02", value=70, id="b2")
+        ledger.revise("b1.counter", 85, stated_at="2022-03-04")
+        store = ledger.store
+        reads = []
+
+        def read_streams(streams):
+            reads.append(list(streams))
+            return store.read_streams(streams)
+
+        expected = {
+            "b1.counter": first_change(store.read_stream("b1.counter")),
+            "b2.counter": None,
+        }
+        assert expected["b1.counter"] == parse_stamp("2022-03-04").until_us
+        held = store.read_streams(["c0"])
+        assert lapses(held, read_streams) == expected
+        assert reads == [["b1.counter", "b2.counter"]]
+        reads.clear()
+        held = store.read_streams(["c0", "b1.counter", "b2.counter"])
+        assert lapses(held, read_streams) == expected
+        assert reads == []
+        assert lapses(store.read_streams(["b1.counter"]), read_streams) == {}

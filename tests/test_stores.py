@@ -236,6 +236,22 @@ def test_read_streams_holding_many_ids_reads_each_stream_once(store):
     )
 
 
+def test_read_streams_gives_each_stream_asked_in_version_order(store):
+    """SQL stores' read_streams: each stream asked, as read_stream gives it, past a statement."""
+    if isinstance(store, MemoryStore):
+        pytest.skip("the span tables' read: only the SQL stores have it")
+    fill(store)
+    asked = [f"missing-{i}" for i in range(1200)]
+    asked[2], asked[600], asked[1199] = "c", "a", "b"
+    got = store.read_streams(asked)
+    assert list(got) == asked
+    for stream in ("a", "b", "c"):
+        assert got[stream] == list(store.read_stream(stream))
+    assert [e.version for e in got["a"]] == [1, 2, 3]
+    assert got["missing-0"] == []
+    assert store.read_streams([]) == {}
+
+
 def test_get_by_event_id(store):
     """get returns the stored event with that id, equal to what append returned, else None."""
     fill(store)
@@ -424,6 +440,23 @@ def test_duplicate_ids_raise(store):
     with pytest.raises(DuplicateIdError, match="'a1'"):
         store.append([new("a1", claim("c"))])
     assert store.head().size == 1
+
+
+def test_a_batch_past_one_statement_still_sees_every_stream_and_id(store):
+    """Look-ups for a batch of 1,200 events (more than one SQLite statement takes) miss nothing."""
+    store.append([new(f"c{i}", claim(f"c{i}")) for i in range(700)])
+    store.append([new(f"r{i}", revision(f"c{i}")) for i in range(700)])
+    batch = [new(f"s{i}", revision(f"c{i % 700}")) for i in range(1200)]
+    head = store.head()
+    with pytest.raises(DuplicateIdError, match="'r650'"):
+        store.append([*batch[:1100], new("r650", revision("c3")), *batch[1100:]])
+    with pytest.raises(ConcurrencyError, match="'c650'"):
+        store.append(batch, expected={"c5": 2, "c650": 1})
+    assert store.head() == head
+    stored = store.append(batch, expected={"c5": 2, "c650": 2})
+    assert [e.version for e in stored[:700]] == [3] * 700
+    assert [e.version for e in stored[700:]] == [4] * 500
+    assert stored[-1].subject == SUBJECT
 
 
 def test_recorded_at_comes_from_the_clock(make_store):

@@ -24,7 +24,8 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -53,6 +54,7 @@ __all__ = [
     "CorroborationSpan",
     "RebuttalSpan",
     "first_change",
+    "lapses",
     "state_from_spans",
     "stream_spans",
 ]
@@ -142,6 +144,29 @@ def first_change(events: Iterable[StoredEvent]) -> int | None:
     return None
 
 
+def lapses(
+    streams: Mapping[str, Sequence[StoredEvent]],
+    read_streams: Callable[[list[str]], Mapping[str, Sequence[StoredEvent]]],
+) -> dict[str, int | None]:
+    """
+    Return `first_change` of every counter-claim the rebuttals in *streams* carry.
+
+    A counter-claim is a stream of its own, often one of *streams* already:
+    only the others are read, all at once, with *read_streams*.
+
+    .. versionadded:: 0.1.0
+    """
+    wanted = {
+        e.event.counter_claim_id
+        for events in streams.values()
+        for e in events
+        if isinstance(e.event, ClaimRebutted) and e.event.counter_claim_id is not None
+    }
+    missing = sorted(wanted - streams.keys())
+    read = read_streams(missing) if missing else {}
+    return {c: first_change(streams[c] if c in streams else read[c]) for c in wanted}
+
+
 def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type
     events: Iterable[StoredEvent],
     lapses: Mapping[str, int | None],
@@ -158,109 +183,120 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
     """
     steps = positioned(events)
     claims: list[ClaimSpan] = []
-    rebuttals: list[RebuttalSpan] = []
+    rebutting: list[tuple[Position, StoredEvent, ClaimRebutted]] = []
     corroborations: list[CorroborationSpan] = []
     versions: list[_Version] = []
     dead: set[str] = set()
     retracted = False
     ends: dict[str, int] = {}  # rebuttal id -> where its source retracted it
-    head: ClaimAsserted | None = None
-    head_at: tuple[Position, int] = ((0, 0), 0)
+    head: tuple[ClaimAsserted, Position, int] | None = None
+    # The span still open: what a reader sees (its key), since where, of which stream.
+    shown: tuple[Any, ...] | None = None
+    since = 0
+    last = len(steps) - 1
     for index, (position, stored) in enumerate(steps):
         event = stored.event
-        match event:
-            case ClaimAsserted():
-                head, head_at = event, (position, stored.seq)
-                versions.append(
-                    _Version(
-                        stored.event_id, event.value, event.as_of, event.stated_at, event.citation
-                    )
+        if isinstance(event, ClaimRevised):
+            versions.append(
+                _Version(stored.event_id, event.value, event.as_of, event.stated_at, event.citation)
+            )
+        elif isinstance(event, ClaimAsserted):
+            head = (event, position, stored.seq)
+            versions.append(
+                _Version(stored.event_id, event.value, event.as_of, event.stated_at, event.citation)
+            )
+        elif isinstance(event, ClaimRetracted):
+            if event.retracted_id == stored.stream:
+                retracted = True
+            else:
+                dead.add(event.retracted_id)
+                ends.setdefault(event.retracted_id, position[0])
+        elif isinstance(event, ClaimRebutted):
+            rebutting.append((position, stored, event))
+        elif isinstance(event, ClaimCorroborated):
+            corroborations.append(
+                CorroborationSpan(
+                    corroboration=Corroboration(
+                        id=stored.event_id,
+                        source=event.source,
+                        stated_at=event.stated_at,
+                        citation=event.citation,
+                    ),
+                    claim_id=stored.stream,
+                    subject=stored.subject,
+                    position=position,
+                    seq=stored.seq,
+                    start=position[0],
                 )
-            case ClaimRevised():
-                versions.append(
-                    _Version(
-                        stored.event_id, event.value, event.as_of, event.stated_at, event.citation
-                    )
-                )
-            case ClaimRetracted():
-                if event.retracted_id == stored.stream:
-                    retracted = True
-                else:
-                    dead.add(event.retracted_id)
-                    ends.setdefault(event.retracted_id, position[0])
-            case ClaimRebutted():
-                rebuttal = Rebuttal(
-                    id=stored.event_id,
-                    source=event.source,
-                    stated_at=event.stated_at,
-                    counter_claim=event.counter_claim_id,
-                    reason=event.reason,
-                    citation=event.citation,
-                )
-                rebuttals.append(
-                    RebuttalSpan(
-                        rebuttal=rebuttal,
-                        claim_id=stored.stream,
-                        subject=stored.subject,
-                        position=position,
-                        seq=stored.seq,
-                        start=position[0],
-                        end=None,
-                    )
-                )
-            case ClaimCorroborated():
-                corroborations.append(
-                    CorroborationSpan(
-                        corroboration=Corroboration(
-                            id=stored.event_id,
-                            source=event.source,
-                            stated_at=event.stated_at,
-                            citation=event.citation,
-                        ),
-                        claim_id=stored.stream,
-                        subject=stored.subject,
-                        position=position,
-                        seq=stored.seq,
-                        start=position[0],
-                    )
-                )
-        last_of_step = index + 1 == len(steps) or steps[index + 1][0][0] != position[0]
-        if head is None or not last_of_step:
-            continue
-        live = [v for v in versions if v.event_id not in dead]
-        span = None
+            )
+        if head is None or (index < last and steps[index + 1][0][0] == position[0]):
+            continue  # spans change only between stated moments
+        live = [v for v in versions if v.event_id not in dead] if dead else versions
+        key = None
         if live:  # a log the rules built always has one; a raw one may not
             current = live[-1]
-            span = ClaimSpan(
-                claim_id=head.claim_id,
-                subject=stored.subject,
-                source=head.source,
-                via=head.via,
-                position=head_at[0],
-                seq=head_at[1],
-                start=position[0],
-                end=None,
-                value=current.value,
-                as_of=current.as_of,
-                stated_at=current.stated_at,
-                citation=current.citation,
-                revisions=sum(1 for v in versions[1:] if v.event_id not in dead),
-                retracted=retracted,
+            revisions = len(live) - 1 if live[0] is versions[0] else len(live)
+            key = (
+                head,
+                stored.subject,
+                current.value,
+                current.as_of,
+                current.stated_at,
+                current.citation,
+                revisions,
+                retracted,
             )
-        previous = claims[-1] if claims and claims[-1].end is None else None
-        if previous is not None:
-            if span is not None and attrs.evolve(previous, start=span.start) == span:
-                continue  # nothing a reader sees changed here
-            claims[-1] = attrs.evolve(previous, end=position[0])
-        if span is not None:
-            claims.append(span)
-    closed = []
-    for item in rebuttals:
-        stops = [ends.get(item.rebuttal.id), lapses.get(item.rebuttal.counter_claim or "")]
+        if key == shown:
+            continue  # nothing a reader sees changed here
+        if shown is not None:
+            claims.append(_claim_span(shown, since, position[0]))
+        shown, since = key, position[0]
+    if shown is not None:
+        claims.append(_claim_span(shown, since, None))
+    rebuttals = []
+    for position, stored, event in rebutting:
+        stops = [ends.get(stored.event_id), lapses.get(event.counter_claim_id or "")]
         end = min((s for s in stops if s is not None), default=None)
-        if end is None or end > item.start:
-            closed.append(attrs.evolve(item, end=end))
-    return claims, closed, corroborations
+        if end is None or end > position[0]:
+            rebuttals.append(
+                RebuttalSpan(
+                    rebuttal=Rebuttal(
+                        id=stored.event_id,
+                        source=event.source,
+                        stated_at=event.stated_at,
+                        counter_claim=event.counter_claim_id,
+                        reason=event.reason,
+                        citation=event.citation,
+                    ),
+                    claim_id=stored.stream,
+                    subject=stored.subject,
+                    position=position,
+                    seq=stored.seq,
+                    start=position[0],
+                    end=end,
+                )
+            )
+    return claims, rebuttals, corroborations
+
+
+def _claim_span(shown: tuple[Any, ...], start: int, end: int | None) -> ClaimSpan:
+    (head, position, seq), subject, value, as_of, stated_at, citation, revisions, retracted = shown
+    return ClaimSpan(
+        claim_id=head.claim_id,
+        subject=subject,
+        source=head.source,
+        via=head.via,
+        position=position,
+        seq=seq,
+        start=start,
+        end=end,
+        value=value,
+        as_of=as_of,
+        stated_at=stated_at,
+        citation=citation,
+        revisions=revisions,
+        retracted=retracted,
+    )
 
 
 def state_from_spans(

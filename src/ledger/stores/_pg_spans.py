@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final
 
-from ledger.events import ClaimRebutted
 from ledger.projections.spans import (
-    first_change,
+    lapses,
     stream_spans,
 )
 from ledger.stores._spans import (
@@ -101,19 +100,10 @@ def refresh(store: PostgresStore, streams: Iterable[str]) -> None:
 
 def _refresh(store: PostgresStore, targets: list[str]) -> None:
     events = store.read_streams(targets)
-    counters = sorted(
-        {
-            e.event.counter_claim_id
-            for stream in events.values()
-            for e in stream
-            if isinstance(e.event, ClaimRebutted) and e.event.counter_claim_id is not None
-        }
-    )
-    counter_events = store.read_streams(counters) if counters else {}
-    lapses = {c: first_change(counter_events[c]) for c in counters}
+    lapsed = lapses(events, store.read_streams)
     rows: tuple[list[tuple[object, ...]], ...] = ([], [], [])
     for stream in targets:
-        claims, rebuttals, corroborations = stream_spans(events[stream], lapses)
+        claims, rebuttals, corroborations = stream_spans(events[stream], lapsed)
         rows[0].extend(map(_claim_row, claims))
         rows[1].extend(map(_rebuttal_row, rebuttals))
         rows[2].extend(map(_corroboration_row, corroborations))

@@ -14,17 +14,16 @@ Rules of this module:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger import codec
-from ledger.events import ClaimRebutted
 from ledger.projections.contested import Corroboration, Rebuttal
 from ledger.projections.spans import (
     ClaimSpan,
     CorroborationSpan,
     RebuttalSpan,
-    first_change,
+    lapses,
     stream_spans,
 )
 from ledger.stores._base import StoredEvent, glob_prefix
@@ -69,7 +68,7 @@ _SCHEMA = (
 )
 _TABLES = ("claim_spans", "rebuttal_spans", "corroboration_spans")
 
-ReadStream = Callable[[str], Iterator[StoredEvent]]
+ReadStreams = Callable[[list[str]], Mapping[str, Sequence[StoredEvent]]]
 StreamOf = Callable[[str], str | None]
 
 
@@ -100,34 +99,32 @@ def _with_rebutting(streams: Iterable[str], stream_of: StreamOf) -> set[str]:
 
 
 def refresh(
-    conn: sqlite3.Connection, streams: Iterable[str], read_stream: ReadStream, stream_of: StreamOf
+    conn: sqlite3.Connection,
+    streams: Iterable[str],
+    read_streams: ReadStreams,
+    stream_of: StreamOf,
 ) -> None:
     """Recompute the spans of *streams* from their events, a slice at a time."""
     targets = sorted(_with_rebutting(streams, stream_of))
     for start in range(0, len(targets), _SLICE):
-        _refresh(conn, targets[start : start + _SLICE], read_stream)
+        _refresh(conn, targets[start : start + _SLICE], read_streams)
 
 
 _SLICE = 2000  # streams per slice: bounds memory on an import of any size
 
 
-def _refresh(conn: sqlite3.Connection, targets: list[str], read_stream: ReadStream) -> None:
+def _refresh(conn: sqlite3.Connection, targets: list[str], read_streams: ReadStreams) -> None:
     claims: list[tuple[object, ...]] = []
     rebuttals: list[tuple[object, ...]] = []
     corroborations: list[tuple[object, ...]] = []
     owners: list[tuple[str, str]] = []
+    events = read_streams(targets)
+    lapsed = lapses(events, read_streams)
     for stream in targets:
-        events = list(read_stream(stream))
-        if not events:
+        if not events[stream]:
             continue  # no events, no spans
-        owners.append((events[0].subject, stream))
-        counters = {
-            e.event.counter_claim_id
-            for e in events
-            if isinstance(e.event, ClaimRebutted) and e.event.counter_claim_id is not None
-        }
-        lapses = {c: first_change(read_stream(c)) for c in counters if c is not None}
-        spans = stream_spans(events, lapses)
+        owners.append((events[stream][0].subject, stream))
+        spans = stream_spans(events[stream], lapsed)
         claims.extend(map(_claim_row, spans[0]))
         rebuttals.extend(map(_rebuttal_row, spans[1]))
         corroborations.extend(map(_corroboration_row, spans[2]))
@@ -138,7 +135,7 @@ def _refresh(conn: sqlite3.Connection, targets: list[str], read_stream: ReadStre
     _insert(conn, "corroboration_spans", _CORROBORATION_COLUMNS, corroborations)
 
 
-def rebuild(conn: sqlite3.Connection, read_stream: ReadStream, stream_of: StreamOf) -> int:
+def rebuild(conn: sqlite3.Connection, read_streams: ReadStreams, stream_of: StreamOf) -> int:
     """Drop the span tables and recompute them all from the log; return how many streams."""
     # Dropped, not emptied: a file made before the tables were clustered
     # gets the current layout.
@@ -146,7 +143,7 @@ def rebuild(conn: sqlite3.Connection, read_stream: ReadStream, stream_of: Stream
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     create(conn)
     streams = [row[0] for row in conn.execute("SELECT DISTINCT stream FROM events")]
-    refresh(conn, streams, read_stream, stream_of)
+    refresh(conn, streams, read_streams, stream_of)
     return len(streams)
 
 

@@ -80,6 +80,11 @@ _HOLDING: Final = (  # every event of the streams that hold some event ids
     "ORDER BY stream, version"
 )
 _IDS_PER_READ: Final = 500
+_STREAM_INFO: Final = (
+    "SELECT stream, max(version), subject FROM events WHERE stream IN ({marks}) GROUP BY stream"
+)
+_TAKEN: Final = "SELECT event_id FROM events WHERE event_id IN ({marks})"
+_STREAMS: Final = f"{_SELECT} WHERE stream IN ({{marks}}) ORDER BY stream, version"
 
 
 def _by_stream(raw: RawEvent) -> tuple[str, int]:
@@ -363,12 +368,15 @@ class SqliteStore:
     ) -> tuple[StoredEvent, ...]:
         """Append *batch* atomically; see `ledger.stores.EventStore.append`."""
         with self._write() as conn:
+            # Asked for the whole batch at once: a few statements, not two an event.
+            info = self._stream_info({item.stream for item in batch} | set(expected or ()))
+            taken = self._taken([item.event_id for item in batch])
             sealed = seal(
                 batch=batch,
                 expected=expected,
                 head=self.head(),
-                lookup=self._info,
-                id_taken=self._id_taken,
+                lookup=info.get,
+                id_taken=taken.__contains__,
                 now=self._clock(),
             )
             conn.executemany(_INSERT, map(row_of, sealed))
@@ -390,9 +398,9 @@ class SqliteStore:
 
         conn = self.conn
         if not _spans.exists(conn):
-            _spans.rebuild(conn, self.read_stream, self._stream_of)
+            _spans.rebuild(conn, self.read_streams, self._stream_of)
         elif self._touched:
-            _spans.refresh(conn, self._touched, self.read_stream, self._stream_of)
+            _spans.refresh(conn, self._touched, self.read_streams, self._stream_of)
         self._touched.clear()
 
     def _stream_of(self, event_id: str) -> str | None:
@@ -428,7 +436,7 @@ class SqliteStore:
         from ledger.stores import _spans  # noqa: PLC0415
 
         with self._write() as conn:
-            count = _spans.rebuild(conn, self.read_stream, self._stream_of)
+            count = _spans.rebuild(conn, self.read_streams, self._stream_of)
             self._touched.clear()
         return count
 
@@ -439,11 +447,23 @@ class SqliteStore:
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def _id_taken(self, event_id: str) -> bool:
-        return (
-            self.conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event_id,)).fetchone()
-            is not None
-        )
+    def _stream_info(self, streams: set[str]) -> dict[str, StreamInfo]:
+        names = list(streams)
+        out: dict[str, StreamInfo] = {}
+        for start in range(0, len(names), _IDS_PER_READ):
+            some = names[start : start + _IDS_PER_READ]
+            # SQLite takes the bare subject from the row holding max(version).
+            sql = _STREAM_INFO.format(marks=", ".join("?" * len(some)))
+            out.update((row[0], (row[1], row[2])) for row in self.conn.execute(sql, some))
+        return out
+
+    def _taken(self, event_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for start in range(0, len(event_ids), _IDS_PER_READ):
+            some = event_ids[start : start + _IDS_PER_READ]
+            sql = _TAKEN.format(marks=", ".join("?" * len(some)))
+            out.update(row[0] for row in self.conn.execute(sql, some))
+        return out
 
     def head(self) -> Head:
         """Return the current head of the log."""
@@ -496,6 +516,17 @@ class SqliteStore:
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
         return decode_all(self._query("stream = ?", (stream,), "version"))
+
+    def read_streams(self, streams: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Return the events of each of *streams* in version order, a few statements in all."""
+        out: dict[str, list[StoredEvent]] = {stream: [] for stream in streams}
+        names = list(out)
+        for start in range(0, len(names), _IDS_PER_READ):
+            some = names[start : start + _IDS_PER_READ]
+            sql = _STREAMS.format(marks=", ".join("?" * len(some)))
+            for raw in self._rows(sql, tuple(some)):
+                out[raw.stream].append(raw.decode())
+        return out
 
     def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:
         """Return the raw events of the streams holding *event_ids*; see `EventStore`."""
