@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import pg
 from ledger import Ledger, SqliteStore
-from ledger.projections.spans import first_change, lapses
+from ledger.projections.spans import first_change, lapses, slices
 from ledger.stores import PostgresStore
 from ledger.stores._spans import _where
 from ledger.times import parse_stamp
@@ -246,3 +246,26 @@ def test_lapses_read_only_the_counter_claims_not_at_hand():
         assert lapses(held, read_streams) == expected
         assert reads == []
         assert lapses(store.read_streams(["b1.counter"]), read_streams) == {}
+
+
+def test_a_counter_claim_to_refresh_joins_the_slice_of_its_rebuttal():
+    """Each stream comes once; a counter-claim due later is read with the rebuttal needing it."""
+    with build([]) as ledger:
+        ledger.claim("casualties.x", 90, source="A", stated_at="2022-03-01", id="a0")
+        ledger.claim("casualties.y", 10, source="A", stated_at="2022-03-01", id="m0")
+        ledger.rebut("a0", source="B", stated_at="2022-03-02", value=80, id="z1")
+        ledger.revise("z1.counter", 85, stated_at="2022-03-04")
+        store = ledger.store
+        reads = []
+
+        def read_streams(streams):
+            reads.append(list(streams))
+            return store.read_streams(streams)
+
+        got = list(slices(["m0", "z1.counter", "a0"], read_streams, 1))
+        assert [sorted(events) for events, _ in got] == [["a0", "z1.counter"], ["m0"]]
+        assert reads == [["a0"], ["z1.counter"], ["m0"]]
+        assert got[0][1] == {"z1.counter": parse_stamp("2022-03-04").until_us}
+        assert got[0][0]["z1.counter"] == list(store.read_stream("z1.counter"))
+        assert got[1][1] == {}
+        assert list(slices([], read_streams, 10)) == []

@@ -24,7 +24,8 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -55,6 +56,7 @@ __all__ = [
     "RebuttalSpan",
     "first_change",
     "lapses",
+    "slices",
     "state_from_spans",
     "stream_spans",
 ]
@@ -156,15 +158,51 @@ def lapses(
 
     .. versionadded:: 0.1.0
     """
-    wanted = {
+    wanted = _counter_claims(streams)
+    missing = sorted(wanted - streams.keys())
+    read = read_streams(missing) if missing else {}
+    return {c: first_change(streams[c] if c in streams else read[c]) for c in wanted}
+
+
+Slice = tuple[dict[str, Sequence[StoredEvent]], dict[str, int | None]]
+"""A slice of streams to refresh: their events by stream, and the `lapses` they need."""
+
+
+def slices(
+    streams: Iterable[str],
+    read_streams: Callable[[list[str]], Mapping[str, Sequence[StoredEvent]]],
+    size: int,
+) -> Iterator[Slice]:
+    """
+    Yield every stream of *streams* once, about *size* at a time, read with *read_streams*.
+
+    A counter-claim that is to be refreshed too joins the slice of the
+    rebuttal that needs it, so its events are read and decoded once, not
+    once for its own spans and again for the rebuttal's.
+
+    .. versionadded:: 0.1.0
+    """
+    pending = dict.fromkeys(sorted(streams))  # an ordered set
+    while pending:
+        chunk = list(itertools.islice(pending, size))
+        for stream in chunk:
+            del pending[stream]
+        events = dict(read_streams(chunk))
+        joining = [c for c in _counter_claims(events) if c in pending]
+        if joining:
+            for stream in joining:
+                del pending[stream]
+            events.update(read_streams(joining))
+        yield events, lapses(events, read_streams)
+
+
+def _counter_claims(streams: Mapping[str, Sequence[StoredEvent]]) -> set[str]:
+    return {
         e.event.counter_claim_id
         for events in streams.values()
         for e in events
         if isinstance(e.event, ClaimRebutted) and e.event.counter_claim_id is not None
     }
-    missing = sorted(wanted - streams.keys())
-    read = read_streams(missing) if missing else {}
-    return {c: first_change(streams[c] if c in streams else read[c]) for c in wanted}
 
 
 def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type

@@ -14,12 +14,12 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final
 
 from ledger.projections.spans import (
-    lapses,
+    slices,
     stream_spans,
 )
 from ledger.stores._spans import (
@@ -35,6 +35,7 @@ from ledger.stores._spans import (
 from ledger.stores.postgres import glob_prefix, like_prefix
 
 if TYPE_CHECKING:
+    from ledger.stores._base import StoredEvent
     from ledger.stores.postgres import PostgresStore
 
 __all__ = ["SCHEMA", "query", "rebuild", "refresh"]
@@ -93,20 +94,22 @@ def _with_rebutting(store: PostgresStore, streams: Iterable[str]) -> set[str]:
 
 def refresh(store: PostgresStore, streams: Iterable[str]) -> None:
     """Recompute the spans of *streams* from their events, a slice at a time."""
-    targets = sorted(_with_rebutting(store, streams))
-    for start in range(0, len(targets), _SLICE):
-        _refresh(store, targets[start : start + _SLICE])
+    for events, lapsed in slices(_with_rebutting(store, streams), store.read_streams, _SLICE):
+        _refresh(store, events, lapsed)
 
 
-def _refresh(store: PostgresStore, targets: list[str]) -> None:
-    events = store.read_streams(targets)
-    lapsed = lapses(events, store.read_streams)
+def _refresh(
+    store: PostgresStore,
+    events: Mapping[str, Sequence[StoredEvent]],
+    lapsed: Mapping[str, int | None],
+) -> None:
     rows: tuple[list[tuple[object, ...]], ...] = ([], [], [])
-    for stream in targets:
-        claims, rebuttals, corroborations = stream_spans(events[stream], lapsed)
+    for stored in events.values():
+        claims, rebuttals, corroborations = stream_spans(stored, lapsed)
         rows[0].extend(map(_claim_row, claims))
         rows[1].extend(map(_rebuttal_row, rebuttals))
         rows[2].extend(map(_corroboration_row, corroborations))
+    targets = list(events)
     for (table, columns), table_rows in zip(_TABLES, rows, strict=True):
         store.conn.execute(f"DELETE FROM {table} WHERE claim_id = ANY(%s)", (targets,))  # noqa: S608
         if table_rows:

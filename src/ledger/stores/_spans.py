@@ -23,7 +23,7 @@ from ledger.projections.spans import (
     ClaimSpan,
     CorroborationSpan,
     RebuttalSpan,
-    lapses,
+    slices,
     stream_spans,
 )
 from ledger.stores._base import StoredEvent, glob_prefix
@@ -105,26 +105,27 @@ def refresh(
     stream_of: StreamOf,
 ) -> None:
     """Recompute the spans of *streams* from their events, a slice at a time."""
-    targets = sorted(_with_rebutting(streams, stream_of))
-    for start in range(0, len(targets), _SLICE):
-        _refresh(conn, targets[start : start + _SLICE], read_streams)
+    for events, lapsed in slices(_with_rebutting(streams, stream_of), read_streams, _SLICE):
+        _refresh(conn, events, lapsed)
 
 
 _SLICE = 2000  # streams per slice: bounds memory on an import of any size
 
 
-def _refresh(conn: sqlite3.Connection, targets: list[str], read_streams: ReadStreams) -> None:
+def _refresh(
+    conn: sqlite3.Connection,
+    events: Mapping[str, Sequence[StoredEvent]],
+    lapsed: Mapping[str, int | None],
+) -> None:
     claims: list[tuple[object, ...]] = []
     rebuttals: list[tuple[object, ...]] = []
     corroborations: list[tuple[object, ...]] = []
     owners: list[tuple[str, str]] = []
-    events = read_streams(targets)
-    lapsed = lapses(events, read_streams)
-    for stream in targets:
-        if not events[stream]:
+    for stream, stored in events.items():
+        if not stored:
             continue  # no events, no spans
-        owners.append((events[stream][0].subject, stream))
-        spans = stream_spans(events[stream], lapsed)
+        owners.append((stored[0].subject, stream))
+        spans = stream_spans(stored, lapsed)
         claims.extend(map(_claim_row, spans[0]))
         rebuttals.extend(map(_rebuttal_row, spans[1]))
         corroborations.extend(map(_corroboration_row, spans[2]))
