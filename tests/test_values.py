@@ -145,6 +145,24 @@ def test_number_parses_its_own_string(x):
     assert type(number(str(x))) is type(number(x))
 
 
+@given(
+    st.one_of(
+        st.integers(-(10**40), 10**40),
+        st.sampled_from([sign * (10**30 + d) for sign in (1, -1) for d in (-1, 0, 1)]),
+    )
+)
+def test_ints_read_as_their_decimal(x):
+    """Ints take a quick path; it gives what the Decimal of the same int gives, or refuses alike."""
+    try:
+        expected = number(Decimal(x))
+    except InvalidValueError:
+        with pytest.raises(InvalidValueError):
+            number(x)
+    else:
+        assert number(x) == expected == x
+        assert type(number(x)) is int
+
+
 @given(st.from_regex(r"[0-9]{1,40}", fullmatch=True))
 def test_digit_strings_read_as_their_decimal(text):
     """Plain counts take a quick path; it gives what the Decimal of the same digits gives."""

@@ -189,6 +189,9 @@ def _time(obj: Mapping[str, Any], name: str) -> Stamp | None:
     return parse_stamp(value)
 
 
+_QUALIFIERS = frozenset(q.value for q in Qualifier)
+
+
 def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:  # noqa: C901
     """Build the value from the value fields; a correction inherits those it leaves out."""
     raw = obj["value"] if "value" in obj else _raw_value(base)
@@ -208,7 +211,7 @@ def _value(obj: Mapping[str, Any], base: Value | None = None) -> Value:  # noqa:
         qualifier = Qualifier.EXACT
     if not isinstance(qualifier, str):
         raise _FieldError("qualifier", f"must be a string, not {_json_type(qualifier)}")
-    if qualifier not in {q.value for q in Qualifier}:
+    if qualifier not in _QUALIFIERS:
         raise _FieldError(
             "qualifier", f"{qualifier!r} is not one of {', '.join(q.value for q in Qualifier)}"
         )

@@ -96,6 +96,7 @@ _SHOW_MAX = 40
 # Ints beyond this many bits (about 3000 digits) are refused without being
 # converted, since converting is slow and str() refuses beyond 4300 digits.
 _HUGE_BITS = 10_000
+_PLAIN_INT = 10**MAX_DIGITS
 
 
 def _show(x: object) -> str:
@@ -132,6 +133,13 @@ def number(x: object, field: str = "amount") -> Number:
         # A plain count, the commonest amount written and read back: no
         # digit or exponent limit can be exceeded, and int() reads it exactly.
         return int(x)
+    if type(x) is int and -_PLAIN_INT < x < _PLAIN_INT:
+        return x  # at most 30 digits: inside every limit, and already exact
+    return _number(x, field)
+
+
+def _number(x: object, field: str) -> Number:
+    """`number` for what its quick paths do not take."""
     if isinstance(x, bool):
         raise InvalidValueError(
             f"{field}: {x} is a bool, not a number; pass a Decimal, an int or a string"

@@ -228,7 +228,7 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
     retracted = False
     ends: dict[str, int] = {}  # rebuttal id -> where its source retracted it
     head: tuple[ClaimAsserted, Position, int] | None = None
-    # The span still open: what a reader sees (its key), since where, of which stream.
+    # The span still open: what a reader sees of it (its key), and where it starts.
     shown: tuple[Any, ...] | None = None
     since = 0
     last = len(steps) - 1
