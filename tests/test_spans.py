@@ -219,6 +219,17 @@ def test_withdrawing_a_rebuttal_of_a_counter_claim_keeps_the_first_rebuttal(engi
         assert ledger.state()["casualties.x"].claims[0].status == "disputed"
 
 
+def counted(store):
+    """Return a list of the reads made, and the store's read_streams that records each."""
+    reads = []
+
+    def read_streams(streams):
+        reads.append(list(streams))
+        return store.read_streams(streams)
+
+    return reads, read_streams
+
+
 def test_lapses_read_only_the_counter_claims_not_at_hand():
     """A refresh reads each counter-claim once: from the slice it holds, else in one read."""
     with build([]) as ledger:
@@ -227,12 +238,7 @@ def test_lapses_read_only_the_counter_claims_not_at_hand():
         ledger.rebut("c0", source="C", stated_at="2022-03-02", value=70, id="b2")
         ledger.revise("b1.counter", 85, stated_at="2022-03-04")
         store = ledger.store
-        reads = []
-
-        def read_streams(streams):
-            reads.append(list(streams))
-            return store.read_streams(streams)
-
+        reads, read_streams = counted(store)
         expected = {
             "b1.counter": first_change(store.read_stream("b1.counter")),
             "b2.counter": None,
@@ -256,12 +262,7 @@ def test_a_counter_claim_to_refresh_joins_the_slice_of_its_rebuttal():
         ledger.rebut("a0", source="B", stated_at="2022-03-02", value=80, id="z1")
         ledger.revise("z1.counter", 85, stated_at="2022-03-04")
         store = ledger.store
-        reads = []
-
-        def read_streams(streams):
-            reads.append(list(streams))
-            return store.read_streams(streams)
-
+        reads, read_streams = counted(store)
         got = list(slices(["m0", "z1.counter", "a0"], read_streams, 1))
         assert [sorted(events) for events, _ in got] == [["a0", "z1.counter"], ["m0"]]
         assert reads == [["a0"], ["z1.counter"], ["m0"]]

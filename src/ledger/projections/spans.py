@@ -234,12 +234,9 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
     last = len(steps) - 1
     for index, (position, stored) in enumerate(steps):
         event = stored.event
-        if isinstance(event, ClaimRevised):
-            versions.append(
-                _Version(stored.event_id, event.value, event.as_of, event.stated_at, event.citation)
-            )
-        elif isinstance(event, ClaimAsserted):
-            head = (event, position, stored.seq)
+        if isinstance(event, ClaimRevised | ClaimAsserted):
+            if isinstance(event, ClaimAsserted):
+                head = (event, position, stored.seq)
             versions.append(
                 _Version(stored.event_id, event.value, event.as_of, event.stated_at, event.citation)
             )
