@@ -91,6 +91,14 @@ def _by_stream(raw: RawEvent) -> tuple[str, int]:
     return raw.stream, raw.version
 
 
+def _chunked(template: str, names: Sequence[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Yield *template* with ``{marks}`` filled, and its parameters, a few hundred names each."""
+    # A few hundred a statement: far under SQLite's limit on parameters.
+    for start in range(0, len(names), _IDS_PER_READ):
+        some = tuple(names[start : start + _IDS_PER_READ])
+        yield template.format(marks=", ".join("?" * len(some))), some
+
+
 _TRIGGERS: Final = tuple(
     f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events BEGIN "
     f"SELECT RAISE(ABORT, 'ledger: events are append-only; {op} is refused'); END"
@@ -448,22 +456,16 @@ class SqliteStore:
         return None if row is None else (row[0], row[1])
 
     def _stream_info(self, streams: set[str]) -> dict[str, StreamInfo]:
-        names = list(streams)
-        out: dict[str, StreamInfo] = {}
-        for start in range(0, len(names), _IDS_PER_READ):
-            some = names[start : start + _IDS_PER_READ]
-            # SQLite takes the bare subject from the row holding max(version).
-            sql = _STREAM_INFO.format(marks=", ".join("?" * len(some)))
-            out.update((row[0], (row[1], row[2])) for row in self.conn.execute(sql, some))
-        return out
+        # SQLite takes the bare subject from the row holding max(version).
+        return {
+            row[0]: (row[1], row[2])
+            for sql, some in _chunked(_STREAM_INFO, list(streams))
+            for row in self.conn.execute(sql, some)
+        }
 
     def _taken(self, event_ids: list[str]) -> set[str]:
-        out: set[str] = set()
-        for start in range(0, len(event_ids), _IDS_PER_READ):
-            some = event_ids[start : start + _IDS_PER_READ]
-            sql = _TAKEN.format(marks=", ".join("?" * len(some)))
-            out.update(row[0] for row in self.conn.execute(sql, some))
-        return out
+        chunks = _chunked(_TAKEN, event_ids)
+        return {row[0] for sql, some in chunks for row in self.conn.execute(sql, some)}
 
     def head(self) -> Head:
         """Return the current head of the log."""
@@ -520,22 +522,15 @@ class SqliteStore:
     def read_streams(self, streams: Sequence[str]) -> dict[str, list[StoredEvent]]:
         """Return the events of each of *streams* in version order, a few statements in all."""
         out: dict[str, list[StoredEvent]] = {stream: [] for stream in streams}
-        names = list(out)
-        for start in range(0, len(names), _IDS_PER_READ):
-            some = names[start : start + _IDS_PER_READ]
-            sql = _STREAMS.format(marks=", ".join("?" * len(some)))
-            for raw in self._rows(sql, tuple(some)):
+        for sql, some in _chunked(_STREAMS, list(out)):
+            for raw in self._rows(sql, some):
                 out[raw.stream].append(raw.decode())
         return out
 
     def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:
         """Return the raw events of the streams holding *event_ids*; see `EventStore`."""
         ids = list(event_ids)
-        rows: list[RawEvent] = []
-        # A few hundred ids a statement: far under SQLite's limit on parameters.
-        for start in range(0, len(ids), _IDS_PER_READ):
-            some = ids[start : start + _IDS_PER_READ]
-            rows.extend(self._rows(_HOLDING.format(marks=", ".join("?" * len(some))), tuple(some)))
+        rows = [raw for sql, some in _chunked(_HOLDING, ids) for raw in self._rows(sql, some)]
         if len(ids) > _IDS_PER_READ:  # streams read by two statements are whole in each
             rows = sorted({raw.seq: raw for raw in rows}.values(), key=_by_stream)
         return rows
