@@ -101,6 +101,10 @@ def test_newer_schema_is_refused():
         (b'{"claim_id": "c1", "source": "ria", "stated_at": "2022-03-02", "x": 1}', "x"),
         (b'{"claim_id": "c1", "stated_at": "2022-03-02"}', "source"),
         (b'{"claim_id": "c1", "source": "ria", "stated_at": "2022-02-30"}', "2022-02-30"),
+        # Text is taken as read, never made a string: a number is refused by name.
+        (b'{"claim_id": 7, "source": "ria", "stated_at": "2022-03-02"}', "^claim_id: must be"),
+        (b'{"claim_id": "c1", "source": "B", "stated_at": "2022-03-02", "reason": 1}', "^reason:"),
+        (b'{"claim_id": "c1", "source": ["B"], "stated_at": "2022-03-02"}', "^source:"),
     ],
 )
 def test_malformed_data_is_refused(data, match):

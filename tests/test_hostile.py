@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 
 from ledger import Ledger, RecordError
 from ledger.cli import cli
+from ledger.errors import ValidationError
+from ledger.events import check_text
 from ledger.records import FIELDS, MAX_LINE_BYTES, REQUIRED
 from ledger.values import COUNT_UNITS, MAX_DIGITS, Qualifier
 
@@ -820,6 +822,22 @@ def test_a_real_process_shows_no_traceback(bad, field, pristine, tmp_path):
     assert done.stderr.startswith(where), done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert_unchanged(db, pristine)
+
+
+_TRICKY = st.sampled_from([" ", "\t", "\n", "\u3000", "\u00a0", "\x00", "\ud800", "\udfff", "é"])
+
+
+@given(st.lists(st.one_of(st.characters(), _TRICKY), max_size=12).map("".join))
+def test_free_text_is_refused_exactly_when_blank_or_holding_a_nul_or_a_lone_surrogate(text):
+    """`check_text` takes quick paths (ASCII, no copy); it refuses what its plain rule refuses."""
+    bad = not text.strip() or "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    try:
+        check_text(text, "note")
+    except ValidationError:
+        refused = True
+    else:
+        refused = False
+    assert refused == bad
 
 
 # -- what the fuzzer found ------------------------------------------------------

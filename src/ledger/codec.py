@@ -25,9 +25,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+import attrs
 import orjson
 from cattrs.errors import CattrsError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.orjson import OrjsonConverter, make_converter
 
 from ledger.errors import LedgerError, UnknownEventTypeError, ValidationError
@@ -263,8 +264,27 @@ def _make_converter() -> OrjsonConverter:
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv))
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **_text_as_is(cls)))
     return conv
+
+
+_TEXT_TYPES = (str, str | None)
+
+
+def _text_as_is(cls: type) -> dict[str, Any]:
+    # An event's text fields are taken as read: each has a validator that
+    # refuses a non-string naming the field, where cattrs' own hook would
+    # call str() on it (and cost a call per field on every decode).
+    attrs.resolve_types(cls)
+    return {
+        field.name: override(struct_hook=_as_is)
+        for field in attrs.fields(cls)
+        if field.type in _TEXT_TYPES
+    }
+
+
+def _as_is(data: JSON, _: object) -> JSON:
+    return data
 
 
 def _structure_correction(data: JSON, _: object) -> EntryCorrected:

@@ -121,13 +121,13 @@ def check_text(value: object, field: str) -> str:
     """
     if not isinstance(value, str):
         raise ValidationError(f"{field}: must be a string, not {type(value).__name__}")
-    if not value.strip():
+    if not value or value.isspace():  # what strip() would empty, without a copy
         raise ValidationError(f"{field}: must not be empty")
     if len(value) > _TEXT_MAX:
         raise ValidationError(f"{field}: longer than {_TEXT_MAX} characters")
     if "\x00" in value:
         raise ValidationError(f"{field}: contains a NUL character")
-    if _SURROGATE.search(value):
+    if not value.isascii() and _SURROGATE.search(value):
         raise ValidationError(f"{field}: contains a lone surrogate, which no UTF-8 text can hold")
     return value
 

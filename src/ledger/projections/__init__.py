@@ -21,8 +21,9 @@ Rules of the replay engine (`timeline`):
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
-from typing import Protocol, TypeVar
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -33,6 +34,7 @@ from ledger.events import (
     ClaimRevised,
     CorrectedValue,
     EntryCorrected,
+    Event,
     apply_correction,
 )
 from ledger.stores import StoredEvent
@@ -62,19 +64,20 @@ class Projection(Protocol[S]):
         ...
 
 
-def _target(stored: StoredEvent) -> str | None:
-    event = stored.event
-    if isinstance(event, ClaimRetracted):
-        return event.retracted_id
-    if isinstance(event, EntryCorrected):
-        return event.corrected_id
-    if isinstance(event, ClaimRevised | ClaimRebutted | ClaimCorroborated):
-        return event.claim_id
-    return None
+_TARGET: dict[type[Event], Callable[[Any], str]] = {
+    ClaimRevised: operator.attrgetter("claim_id"),
+    ClaimRebutted: operator.attrgetter("claim_id"),
+    ClaimCorroborated: operator.attrgetter("claim_id"),
+    ClaimRetracted: operator.attrgetter("retracted_id"),
+    EntryCorrected: operator.attrgetter("corrected_id"),
+}
+"""What each kind of event refers to, read off it; a claim refers to nothing."""
 
 
 Position = tuple[int, int]
 """Where an event stands in replay order: a `ledger.times.Stamp.sort_key`."""
+
+_PLACE_THEN_SEQ = operator.itemgetter(0, 1)
 
 
 def positioned(
@@ -98,22 +101,24 @@ def positioned(
             fixes.setdefault(stored.event.corrected_id, []).extend(stored.event.fields)
     position: dict[str, Position] = {}
     ordered: list[tuple[Position, int, StoredEvent]] = []
+    origin: Position = (0, 0)
     for stored in kept:
-        event = stored.event
-        if stored.event_id in fixes:
+        step, event = stored, stored.event
+        if fixes and stored.event_id in fixes:
             event = apply_correction(event, fixes[stored.event_id])
-        step = attrs.evolve(stored, event=event) if event is not stored.event else stored
-        target = _target(step)
+            step = attrs.evolve(stored, event=event)
+        target = _TARGET.get(type(event))
         # Unknown targets cannot happen in a ledger the rules built; a log
         # filtered by known_at always holds its targets (they were earlier).
-        after = position.get(target, (0, 0)) if target else (0, 0)
-        own = event.stated_at.sort_key if not isinstance(event, EntryCorrected) else after
-        position[stored.event_id] = max(own, after)
-        ordered.append((position[stored.event_id], stored.seq, step))
+        after = origin if target is None else position.get(target(event), origin)
+        own = after if isinstance(event, EntryCorrected) else event.stated_at.sort_key
+        place = max(own, after)
+        position[stored.event_id] = place
+        ordered.append((place, stored.seq, step))
     if at is not None:
         limit = at.until_us
         ordered = [item for item in ordered if item[0][0] <= limit]
-    ordered.sort(key=lambda item: (item[0], item[1]))
+    ordered.sort(key=_PLACE_THEN_SEQ)
     return [(pos, stored) for pos, _, stored in ordered]
 
 
