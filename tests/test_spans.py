@@ -1,12 +1,14 @@
 """The fast path: state read from spans equals state by replay, and spans rebuild from events."""
 
 import contextlib
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ledger.ledger as ledger_module
 import pg
 from ledger import Ledger, SqliteStore
 from ledger.projections.spans import first_change, lapses, slices
@@ -91,26 +93,75 @@ def counted_then_revised(engine):
         yield ledger, known_at
 
 
-def test_known_at_reads_the_spans_and_replays_only_what_was_written_since(engine, monkeypatch):
-    """As known at a recent time, the subjects written to since are replayed, the rest read."""
+def test_known_at_reads_the_spans_and_recomputes_only_the_streams_written_to_since(
+    engine, monkeypatch
+):
+    """As known at an earlier time, only the claims written to since are computed again.
+
+    c3 was revised since, c5 rebutted with a counter-claim (a stream begun
+    since, so it has nothing as known then); the eighteen other claims are
+    read from the spans as they stand, and nothing is replayed.
+    """
     with counted_then_revised(engine) as (ledger, known_at):
         ledger.rebut("c5", source="B", stated_at="2022-03-02", value=50, id="b5")
         asks = [{"known_at": known_at}, {"known_at": known_at, "at": "2022-03-01"}]
         asks += [{**ask, "subjects": "count.*"} for ask in asks]
         expected = [ledger.replayed_state(**ask) for ask in asks]
         assert expected[0]["count.s3"].claims[0].value == Quantity(amount=3)
+        assert expected[0]["count.s5"].status == "single_source"
 
-        replayed = []
-        read_subject = ledger.store.read_subject
+        computed = []
+        read_streams = ledger.store.read_streams
 
-        def replay_one(subject):
-            replayed.append(subject)
-            return read_subject(subject)
+        def reading(streams):
+            computed.extend(streams)
+            return read_streams(streams)
 
         monkeypatch.setattr(ledger, "replayed_state", None)  # the fast path must answer
-        monkeypatch.setattr(ledger.store, "read_subject", replay_one)
+        monkeypatch.setattr(ledger.store, "read_subject", None)  # and replay no subject
+        monkeypatch.setattr(ledger.store, "read_streams", reading)
         assert [ledger.state(**ask) for ask in asks] == expected
-        assert set(replayed) == {"count.s3", "count.s5"}
+        assert sorted(set(computed)) == ["b5.counter", "c3", "c5"]
+        assert len(computed) == 3 * len(asks)
+
+
+def test_known_at_keeps_a_rebuttal_whose_counter_claim_was_revised_only_since(engine, monkeypatch):
+    """A counter-claim revised after known_at leaves its rebuttal in force, as known then.
+
+    Only the counter-claim's stream was written to since; the rebutted claim,
+    whose stored rebuttal span ends at that revision, is computed again too.
+    """
+    with build([], engine) as ledger:
+        ledger.claim("count.s", 10, source="A", stated_at="2022-03-01", id="c1")
+        ledger.rebut("c1", source="B", stated_at="2022-03-02", value=20, id="b1")
+        known_at = str(ledger.head().recorded_at)
+        ledger.revise("b1", 25, stated_at="2022-03-03")
+        ask = {"at": "2022-03-04", "known_at": known_at}
+        expected = ledger.replayed_state(**ask)
+        assert expected["count.s"].claim("c1").status == "disputed"
+        assert ledger.state(at="2022-03-04")["count.s"].claim("c1").status != "disputed"
+        monkeypatch.setattr(ledger_module, "_KNOWN_FROM_SPANS", 1.0)
+        monkeypatch.setattr(ledger, "replayed_state", None)  # the spans must answer
+        assert ledger.state(**ask) == expected
+
+
+@settings(max_examples=50)
+@given(data=st.data())
+def test_known_at_from_spans_answers_as_replay_does_however_much_came_since(engine, data):
+    """With the spans answering every known_at, streams computed again give the replayed state."""
+    commands = data.draw(ledger_commands())
+    groups = data.draw(batches(commands))
+    day = data.draw(st.integers(min_value=0, max_value=len(groups) + 1))
+    known_at = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=day)).isoformat()
+    cutoffs = [None, data.draw(cutoffs_for(commands))]
+    with build(groups, engine) as ledger, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ledger_module, "_KNOWN_FROM_SPANS", 1.0)
+        for at, subjects in itertools.product(cutoffs, (None, "c*", "*")):
+            ask = {"at": at, "known_at": known_at, "subjects": subjects}
+            expected = ledger.replayed_state(**ask)
+            with pytest.MonkeyPatch.context() as inside:
+                inside.setattr(ledger, "replayed_state", None)  # the spans must answer
+                assert ledger.state(**ask) == expected
 
 
 def test_known_at_replays_a_subject_written_to_while_it_reads_the_spans(engine, monkeypatch):

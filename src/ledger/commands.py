@@ -95,6 +95,18 @@ def counter_claim_id(rebuttal_id: str) -> str:
     return f"{rebuttal_id}.counter"
 
 
+def rebuttal_carrying(claim_id: str) -> str | None:
+    """
+    Return the id of the rebuttal that would carry *claim_id* as its counter-claim.
+
+    The inverse of `counter_claim_id`, read off the id's form alone: a claim
+    that merely has such an id gives an id no rebuttal, or another record, has.
+
+    .. versionadded:: 0.1.0
+    """
+    return claim_id.removesuffix(".counter") if claim_id.endswith(".counter") else None
+
+
 @attrs.frozen(kw_only=True)
 class AssertClaim:
     """

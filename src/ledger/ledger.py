@@ -38,6 +38,7 @@ from ledger.commands import (
     StreamFold,
     decide,
     event_as_it_stands,
+    rebuttal_carrying,
 )
 from ledger.errors import ConcurrencyError, UnknownReferenceError, ValidationError
 from ledger.events import CorrectedValue, Event
@@ -46,7 +47,7 @@ from ledger.integrity import VerifyReport, verify
 from ledger.projections import Projection, replay
 from ledger.projections.contested import State, SubjectProjection, SubjectState, summarize
 from ledger.projections.history import Change, history
-from ledger.projections.spans import state_from_spans
+from ledger.projections.spans import Spans, containing, slices, state_from_spans, stream_spans
 from ledger.records import ImportSummary, export_records, import_records
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
 from ledger.stores.postgres import PostgresStore, glob_prefix, is_url
@@ -133,6 +134,12 @@ def _known_prefix(store: EventStore, known_at: Stamp) -> tuple[int, int]:
 
 _PARALLEL_FROM = 100_000
 """Below this many events, starting processes costs more than it saves."""
+
+_KNOWN_FROM_SPANS = 0.25
+"""`state(known_at=...)` reads the spans while at most this share of the log came later."""
+
+_KNOWN_SLICE = 2000
+"""Streams read at once when their spans are computed again as known at a time."""
 
 
 class _View:
@@ -632,42 +639,49 @@ class Ledger:
         spans = self.store.spans_at(at, pattern)
         if spans is None:
             return None
-        states = state_from_spans(*spans)
-        if known_at is None or known is None:
-            return states
-        return self._as_known(states, at, known_at, known, pattern)
+        if known is not None:
+            spans = self._as_known(spans, at, known, pattern)
+        return state_from_spans(*spans)
 
     def _known(self, known_at: Stamp, pattern: str | None) -> int | None:
-        # How many events were recorded by known_at; None when replaying every
-        # subject is as cheap: for one subject, or after much was recorded.
+        # How many events were recorded by known_at; None when replaying is
+        # as cheap: for one subject, or when most of the log came after.
         if pattern is not None and glob_prefix(pattern) == pattern:
             return None
         known, size = _known_prefix(self.store, known_at)
-        return None if 4 * (size - known) > size else known
+        return None if size - known > _KNOWN_FROM_SPANS * size else known
 
-    def _as_known(
-        self,
-        states: tuple[SubjectState, ...],
-        at: Stamp | None,
-        known_at: Stamp,
-        known: int,
-        pattern: str | None,
-    ) -> tuple[SubjectState, ...] | None:
-        # The spans hold what is known now. A subject nothing was recorded
-        # for after the first *known* events has the same state as known
-        # then; the others are replayed. Read after the spans, so a write
-        # that landed in them meanwhile is replayed away too. None when that
-        # is more than half of the subjects.
-        later = {
-            raw.subject
-            for raw in self.store.read_raw(known)
-            if pattern is None or fnmatchcase(raw.subject, pattern)
-        }
-        if 2 * len(later) > len(states):
-            return None
-        replayed = [self._subject_state(subject, at, known_at, None) for subject in later]
-        kept = [s for s in states if s.subject not in later]
-        return tuple(sorted(kept + [s for s in replayed if s is not None], key=lambda s: s.subject))
+    def _as_known(self, spans: Spans, at: Stamp | None, known: int, pattern: str | None) -> Spans:
+        # The spans hold what is known now. A stream nothing was recorded for
+        # after the first *known* events has the spans it had then; the
+        # others are computed again from their first *known* events (a stream
+        # begun since has none), and so is the claim a changed counter-claim
+        # rebuts, whose rebuttal ends where the counter-claim first changes.
+        # Read after the spans, so a write that landed in them meanwhile is
+        # computed away too.
+        changed: dict[str, str] = {raw.stream: raw.subject for raw in self.store.read_raw(known)}
+        for rebuttal in [r for r in map(rebuttal_carrying, list(changed)) if r is not None]:
+            owner = self.store.get(rebuttal)
+            if owner is not None:
+                changed.setdefault(owner.stream, owner.subject)
+        again = [s for s, on in changed.items() if pattern is None or fnmatchcase(on, pattern)]
+
+        def read_known(streams: list[str]) -> dict[str, list[StoredEvent]]:
+            found = self.store.read_streams(streams)
+            return {stream: [e for e in found[stream] if e.seq <= known] for stream in found}
+
+        claims = [span for span in spans[0] if span.claim_id not in changed]
+        rebuttals = [span for span in spans[1] if span.claim_id not in changed]
+        corroborations = [span for span in spans[2] if span.claim_id not in changed]
+        until = None if at is None else at.until_us
+        for events, lapsed in slices(again, read_known, _KNOWN_SLICE):
+            for stored in events.values():
+                if stored:
+                    then = containing(stream_spans(stored, lapsed), until)
+                    claims.extend(then[0])
+                    rebuttals.extend(then[1])
+                    corroborations.extend(then[2])
+        return claims, rebuttals, corroborations
 
     def _subject_state(
         self, subject: str, at: Stamp | None, known_at: Stamp | None, valid_at: Stamp | None

@@ -54,6 +54,8 @@ __all__ = [
     "ClaimSpan",
     "CorroborationSpan",
     "RebuttalSpan",
+    "Spans",
+    "containing",
     "first_change",
     "lapses",
     "slices",
@@ -117,6 +119,10 @@ class CorroborationSpan:
     position: Position
     seq: int
     start: int
+
+
+Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
+"""A claim's (or many claims') spans of each kind, as `stream_spans` returns them."""
 
 
 @attrs.frozen
@@ -208,7 +214,7 @@ def _counter_claims(streams: Mapping[str, Sequence[StoredEvent]]) -> set[str]:
 def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type
     events: Iterable[StoredEvent],
     lapses: Mapping[str, int | None],
-) -> tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]:
+) -> Spans:
     """
     Return the spans of one claim's stream.
 
@@ -312,6 +318,30 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
                 )
             )
     return claims, rebuttals, corroborations
+
+
+def containing(spans: Spans, at: int | None) -> Spans:
+    """
+    Keep the spans that contain *at* (``until_us``; ``None``: from the last moment on).
+
+    What a store's query for a moment selects (`ledger.stores.EventStore.spans_at`):
+    a claim or rebuttal span with ``start <= at < end``, or with no end for
+    ``None``; a corroboration from its start on.
+
+    .. versionadded:: 0.1.0
+    """
+    claims, rebuttals, corroborations = spans
+    if at is None:
+        return (
+            [c for c in claims if c.end is None],
+            [r for r in rebuttals if r.end is None],
+            list(corroborations),
+        )
+    return (
+        [c for c in claims if c.start <= at and (c.end is None or c.end > at)],
+        [r for r in rebuttals if r.start <= at and (r.end is None or r.end > at)],
+        [c for c in corroborations if c.start <= at],
+    )
 
 
 def _claim_span(shown: tuple[Any, ...], start: int, end: int | None) -> ClaimSpan:

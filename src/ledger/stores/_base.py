@@ -28,9 +28,7 @@ from ledger.events import ClaimAsserted, Event
 from ledger.times import Stamp, format_utc, parse_stamp
 
 if TYPE_CHECKING:
-    from ledger.projections.spans import ClaimSpan, CorroborationSpan, RebuttalSpan
-
-    Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
+    from ledger.projections.spans import Spans
 
 __all__ = [
     "GENESIS_HASH",
@@ -277,6 +275,16 @@ class EventStore(Protocol):
 
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""
+        ...
+
+    def read_streams(self, streams: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """
+        Return the events of each of *streams* in version order, in a few reads.
+
+        Every stream asked for is a key; one with no events maps to ``[]``.
+
+        .. versionadded:: 0.1.0
+        """
         ...
 
     def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final
 
+from ledger.commands import rebuttal_carrying
 from ledger.projections.spans import (
+    Spans,
     slices,
     stream_spans,
 )
@@ -26,7 +28,6 @@ from ledger.stores._spans import (
     _CLAIM_COLUMNS,
     _CORROBORATION_COLUMNS,
     _REBUTTAL_COLUMNS,
-    Spans,
     _claim_row,
     _corroboration_row,
     _rebuttal_row,
@@ -85,7 +86,7 @@ def _with_rebutting(store: PostgresStore, streams: Iterable[str]) -> set[str]:
     # A rebuttal's span ends where its counter-claim first changes, and the
     # counter-claim is a stream of its own: refresh the rebutted stream too.
     out = set(streams)
-    owners = [s.removesuffix(".counter") for s in out if s.endswith(".counter")]
+    owners = [r for r in map(rebuttal_carrying, out) if r is not None]
     if owners:
         rows = store.conn.execute("SELECT stream FROM events WHERE event_id = ANY(%s)", (owners,))
         out.update(row[0] for row in rows)

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger import codec
+from ledger.commands import rebuttal_carrying
 from ledger.projections.contested import Corroboration, Rebuttal
 from ledger.projections.spans import (
     ClaimSpan,
     CorroborationSpan,
     RebuttalSpan,
+    Spans,
     slices,
     stream_spans,
 )
@@ -30,9 +32,8 @@ from ledger.stores._base import StoredEvent, glob_prefix
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Value
 
-__all__ = ["Spans", "create", "exists", "query", "rebuild", "refresh", "spans_of_rows"]
+__all__ = ["create", "exists", "query", "rebuild", "refresh", "spans_of_rows"]
 
-Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
 
 _CLAIM_COLUMNS = (
     "claim_id, subject, source, via, pos_until, pos_start, seq, span_start, span_end, value, "
@@ -90,11 +91,10 @@ def _with_rebutting(streams: Iterable[str], stream_of: StreamOf) -> set[str]:
     # A rebuttal's span ends where its counter-claim first changes, and the
     # counter-claim is a stream of its own: refresh the rebutted stream too.
     out = set(streams)
-    for stream in list(out):
-        if stream.endswith(".counter"):
-            owner = stream_of(stream.removesuffix(".counter"))
-            if owner is not None:
-                out.add(owner)
+    for rebuttal in map(rebuttal_carrying, list(out)):
+        owner = None if rebuttal is None else stream_of(rebuttal)
+        if owner is not None:
+            out.add(owner)
     return out
 
 

@@ -173,6 +173,10 @@ class MemoryStore:
         """Yield the events of *stream* in version order."""
         return decode_all(self._log[i] for i in list(self._streams.get(stream, ())))
 
+    def read_streams(self, streams: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Return the events of each of *streams* in version order."""
+        return {stream: list(self.read_stream(stream)) for stream in streams}
+
     def read_streams_holding(self, event_ids: Collection[str]) -> list[RawEvent]:
         """Return the raw events of the streams holding *event_ids*; see `EventStore`."""
         streams = {self._log[i].stream for i in map(self._ids.get, event_ids) if i is not None}

@@ -58,7 +58,7 @@ from ledger.times import Stamp, utc_now
 if TYPE_CHECKING:
     import psycopg
 
-    from ledger.stores._spans import Spans as _SpansT
+    from ledger.projections.spans import Spans as _SpansT
 
 __all__ = ["SCHEMA_VERSION", "URL_SCHEMES", "PostgresStore", "glob_prefix", "is_url"]
 

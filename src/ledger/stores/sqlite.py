@@ -52,7 +52,7 @@ from ledger.times import Stamp, utc_now
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from ledger.stores._spans import Spans as _SpansT
+    from ledger.projections.spans import Spans as _SpansT
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SqliteStore"]
 
