@@ -99,8 +99,9 @@ def rebuttal_carrying(claim_id: str) -> str | None:
     """
     Return the id of the rebuttal that would carry *claim_id* as its counter-claim.
 
-    The inverse of `counter_claim_id`, read off the id's form alone: a claim
-    that merely has such an id gives an id no rebuttal, or another record, has.
+    The inverse of `counter_claim_id`, read off the id's form alone: for a
+    claim that merely has an id of that form, the answer names no rebuttal
+    (or some other record), so callers take it as a hint to look up.
 
     .. versionadded:: 0.1.0
     """
