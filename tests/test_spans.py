@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import ledger.ledger as ledger_module
 import pg
 from ledger import Ledger, SqliteStore
+from ledger.commands import AssertClaim, RebutClaim, ReviseClaim
 from ledger.projections.spans import first_change, lapses, slices
 from ledger.stores import PostgresStore
 from ledger.stores._spans import _where
@@ -177,6 +178,53 @@ def test_known_at_replays_a_subject_written_to_while_it_reads_the_spans(engine, 
         monkeypatch.setattr(ledger.store, "spans_at", written_meanwhile)
         assert ledger.state(known_at=known_at) == expected
         assert expected["count.s7"].claims[0].value == Quantity(amount=7)
+
+
+def test_a_refresh_finds_the_claims_of_many_revised_counter_claims_in_one_read():
+    """Revising 30 counter-claims at once refreshes the 30 rebutted claims, found in one read."""
+    with build([]) as ledger:
+        with ledger.batch() as batch:
+            for n in range(30):
+                batch.add(
+                    AssertClaim(
+                        id=f"c{n}",
+                        subject=f"count.s{n}",
+                        value=Quantity(amount=n),
+                        source="A",
+                        stated_at=parse_stamp("2022-03-01"),
+                    )
+                )
+                batch.add(
+                    RebutClaim(
+                        id=f"b{n}",
+                        rebuts=f"c{n}",
+                        source="B",
+                        stated_at=parse_stamp("2022-03-02"),
+                        counter_value=Quantity(amount=n + 100),
+                    )
+                )
+        before = ledger.state(at="2022-03-04")
+        asked = []
+        ledger.store.conn.set_trace_callback(
+            lambda sql: asked.append(sql) if "DISTINCT stream" in sql else None
+        )
+        ledger.execute(
+            *(
+                ReviseClaim(
+                    id=f"v{n}",
+                    revises=f"b{n}",
+                    value=Quantity(amount=n + 200),
+                    stated_at=parse_stamp("2022-03-03"),
+                )
+                for n in range(30)
+            )
+        )
+        ledger.store.conn.set_trace_callback(None)
+        assert len(asked) == 1
+        after = ledger.state(at="2022-03-04")
+        assert after == ledger.replayed_state(at="2022-03-04")
+        assert before["count.s7"].claim("c7").status == "disputed"
+        assert after["count.s7"].claim("c7").status != "disputed"
 
 
 @settings(max_examples=50)

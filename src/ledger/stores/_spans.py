@@ -70,7 +70,7 @@ _SCHEMA = (
 _TABLES = ("claim_spans", "rebuttal_spans", "corroboration_spans")
 
 ReadStreams = Callable[[list[str]], Mapping[str, Sequence[StoredEvent]]]
-StreamOf = Callable[[str], str | None]
+StreamsHolding = Callable[[list[str]], Iterable[str]]
 
 
 def exists(conn: sqlite3.Connection) -> bool:
@@ -87,14 +87,13 @@ def create(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-def _with_rebutting(streams: Iterable[str], stream_of: StreamOf) -> set[str]:
+def _with_rebutting(streams: Iterable[str], streams_holding: StreamsHolding) -> set[str]:
     # A rebuttal's span ends where its counter-claim first changes, and the
     # counter-claim is a stream of its own: refresh the rebutted stream too.
     out = set(streams)
-    for rebuttal in map(rebuttal_carrying, list(out)):
-        owner = None if rebuttal is None else stream_of(rebuttal)
-        if owner is not None:
-            out.add(owner)
+    owners = [r for r in map(rebuttal_carrying, out) if r is not None]
+    if owners:
+        out.update(streams_holding(owners))
     return out
 
 
@@ -102,10 +101,10 @@ def refresh(
     conn: sqlite3.Connection,
     streams: Iterable[str],
     read_streams: ReadStreams,
-    stream_of: StreamOf,
+    streams_holding: StreamsHolding,
 ) -> None:
     """Recompute the spans of *streams* from their events, a slice at a time."""
-    for events, lapsed in slices(_with_rebutting(streams, stream_of), read_streams, _SLICE):
+    for events, lapsed in slices(_with_rebutting(streams, streams_holding), read_streams, _SLICE):
         _refresh(conn, events, lapsed)
 
 
@@ -136,7 +135,9 @@ def _refresh(
     _insert(conn, "corroboration_spans", _CORROBORATION_COLUMNS, corroborations)
 
 
-def rebuild(conn: sqlite3.Connection, read_streams: ReadStreams, stream_of: StreamOf) -> int:
+def rebuild(
+    conn: sqlite3.Connection, read_streams: ReadStreams, streams_holding: StreamsHolding
+) -> int:
     """Drop the span tables and recompute them all from the log; return how many streams."""
     # Dropped, not emptied: a file made before the tables were clustered
     # gets the current layout.
@@ -144,7 +145,7 @@ def rebuild(conn: sqlite3.Connection, read_streams: ReadStreams, stream_of: Stre
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     create(conn)
     streams = [row[0] for row in conn.execute("SELECT DISTINCT stream FROM events")]
-    refresh(conn, streams, read_streams, stream_of)
+    refresh(conn, streams, read_streams, streams_holding)
     return len(streams)
 
 

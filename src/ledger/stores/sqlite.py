@@ -84,6 +84,7 @@ _STREAM_INFO: Final = (
     "SELECT stream, max(version), subject FROM events WHERE stream IN ({marks}) GROUP BY stream"
 )
 _TAKEN: Final = "SELECT event_id FROM events WHERE event_id IN ({marks})"
+_HOLDERS: Final = "SELECT DISTINCT stream FROM events WHERE event_id IN ({marks})"
 _STREAMS: Final = f"{_SELECT} WHERE stream IN ({{marks}}) ORDER BY stream, version"
 
 
@@ -406,16 +407,17 @@ class SqliteStore:
 
         conn = self.conn
         if not _spans.exists(conn):
-            _spans.rebuild(conn, self.read_streams, self._stream_of)
+            _spans.rebuild(conn, self.read_streams, self._streams_holding)
         elif self._touched:
-            _spans.refresh(conn, self._touched, self.read_streams, self._stream_of)
+            _spans.refresh(conn, self._touched, self.read_streams, self._streams_holding)
         self._touched.clear()
 
-    def _stream_of(self, event_id: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT stream FROM events WHERE event_id = ?", (event_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
+    def _streams_holding(self, event_ids: list[str]) -> set[str]:
+        return {
+            row[0]
+            for sql, some in _chunked(_HOLDERS, event_ids)
+            for row in self.conn.execute(sql, some)
+        }
 
     def spans_at(self, at: Stamp | None, pattern: str | None) -> _SpansT | None:
         """
@@ -444,7 +446,7 @@ class SqliteStore:
         from ledger.stores import _spans  # noqa: PLC0415
 
         with self._write() as conn:
-            count = _spans.rebuild(conn, self.read_streams, self._stream_of)
+            count = _spans.rebuild(conn, self.read_streams, self._streams_holding)
             self._touched.clear()
         return count
 
