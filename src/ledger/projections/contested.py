@@ -86,6 +86,23 @@ class Rebuttal:
         """Whether the rebuttal still disputes its claim."""
         return not (self.retracted or self.lapsed)
 
+    @classmethod
+    def of(cls, event_id: str, event: ClaimRebutted, *, lapsed: bool = False) -> Rebuttal:
+        """
+        Return the rebuttal stored as *event_id*, as the state reports it.
+
+        .. versionadded:: 0.1.0
+        """
+        return cls(
+            id=event_id,
+            source=event.source,
+            stated_at=event.stated_at,
+            counter_claim=event.counter_claim_id,
+            reason=event.reason,
+            citation=event.citation,
+            lapsed=lapsed,
+        )
+
 
 @attrs.frozen(kw_only=True)
 class Corroboration:
@@ -99,6 +116,17 @@ class Corroboration:
     source: str
     stated_at: Stamp
     citation: str | None = None
+
+    @classmethod
+    def of(cls, event_id: str, event: ClaimCorroborated) -> Corroboration:
+        """
+        Return the corroboration stored as *event_id*.
+
+        .. versionadded:: 0.1.0
+        """
+        return cls(
+            id=event_id, source=event.source, stated_at=event.stated_at, citation=event.citation
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -172,13 +200,9 @@ class SubjectProjection:
             case ClaimRebutted():
                 claim = state.claims[event.claim_id]
                 counter = state.claims.get(event.counter_claim_id or "")
-                rebuttal = Rebuttal(
-                    id=stored.event_id,
-                    source=event.source,
-                    stated_at=event.stated_at,
-                    counter_claim=event.counter_claim_id,
-                    reason=event.reason,
-                    citation=event.citation,
+                rebuttal = Rebuttal.of(
+                    stored.event_id,
+                    event,
                     # A counter-claim already revised or withdrawn speaks for itself.
                     lapsed=counter is not None and (len(counter.versions) > 1 or counter.retracted),
                 )
@@ -190,12 +214,7 @@ class SubjectProjection:
                 return _retract(state, event)
             case ClaimCorroborated():
                 claim = state.claims[event.claim_id]
-                corroboration = Corroboration(
-                    id=stored.event_id,
-                    source=event.source,
-                    stated_at=event.stated_at,
-                    citation=event.citation,
-                )
+                corroboration = Corroboration.of(stored.event_id, event)
                 return _with_claim(
                     state,
                     attrs.evolve(claim, corroborations=(*claim.corroborations, corroboration)),

@@ -257,12 +257,7 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
         elif isinstance(event, ClaimCorroborated):
             corroborations.append(
                 CorroborationSpan(
-                    corroboration=Corroboration(
-                        id=stored.event_id,
-                        source=event.source,
-                        stated_at=event.stated_at,
-                        citation=event.citation,
-                    ),
+                    corroboration=Corroboration.of(stored.event_id, event),
                     claim_id=stored.stream,
                     subject=stored.subject,
                     position=position,
@@ -301,14 +296,7 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
         if end is None or end > position[0]:
             rebuttals.append(
                 RebuttalSpan(
-                    rebuttal=Rebuttal(
-                        id=stored.event_id,
-                        source=event.source,
-                        stated_at=event.stated_at,
-                        counter_claim=event.counter_claim_id,
-                        reason=event.reason,
-                        citation=event.citation,
-                    ),
+                    rebuttal=Rebuttal.of(stored.event_id, event),
                     claim_id=stored.stream,
                     subject=stored.subject,
                     position=position,
