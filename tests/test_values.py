@@ -20,6 +20,7 @@ from ledger.values import (
     Value,
     agree,
     all_agree,
+    ends,
     interval,
     number,
 )
@@ -458,6 +459,15 @@ def test_interval_is_never_empty(q, t):
         assert i.contains(q.amount)
     else:
         assert not i.contains(q.amount)
+
+
+@given(quantities(), tolerances())
+def test_ends_are_the_ends_of_the_interval(q, t):
+    """`ends` gives `interval`'s ends as (number, closed) pairs, for the state's spread."""
+    i = interval(q, t)
+    assert ends(q, t) == ((i.low, i.low_closed), (i.high, i.high_closed))
+    with pytest.raises(InvalidValueError, match=r"^q: "):
+        ends(Label("x"))  # type: ignore[arg-type]
 
 
 @given(numbers(), numbers())

@@ -40,6 +40,7 @@ __all__ = [
     "COUNT_UNITS",
     "DEFAULT_TOLERANCE",
     "MAX_DIGITS",
+    "End",
     "Interval",
     "Label",
     "Number",
@@ -48,6 +49,7 @@ __all__ = [
     "Value",
     "agree",
     "all_agree",
+    "ends",
     "interval",
     "number",
 ]
@@ -585,16 +587,26 @@ def interval(q: Quantity, tolerance: Decimal = DEFAULT_TOLERANCE) -> Interval:
 
     .. versionadded:: 0.1.0
     """
+    low, high = ends(q, tolerance)
+    return Interval(low=low[0], high=high[0], low_closed=low[1], high_closed=high[1])
+
+
+def ends(q: Quantity, tolerance: Decimal = DEFAULT_TOLERANCE) -> tuple[End, End]:
+    """
+    Return the two ends of `interval` (*q*, *tolerance*), each as ``(number, closed)``.
+
+    The same ends without an `Interval` to hold them: a state of every
+    subject takes the spread and the agreement of hundreds of thousands of
+    quantities, most of them seen once.
+
+    Raises:
+        InvalidValueError: As `interval` does.
+
+    .. versionadded:: 0.1.0
+    """
     if not isinstance(q, Quantity):
         raise InvalidValueError(f"q: must be a Quantity, not {type(q).__name__}")
-    # State queries ask for the same few quantities' intervals again and again.
-    return _interval(
-        q, DEFAULT_TOLERANCE if tolerance is DEFAULT_TOLERANCE else _tolerance(tolerance)
-    )
-
-
-@functools.lru_cache(maxsize=1 << 13)
-def _interval(q: Quantity, t: Number) -> Interval:
+    t = DEFAULT_TOLERANCE if tolerance is DEFAULT_TOLERANCE else _tolerance(tolerance)
     n = q.amount
     low: Number | None = n
     high: Number | None = n
@@ -611,11 +623,9 @@ def _interval(q: Quantity, t: Number) -> Interval:
             low = None
         case Qualifier.RANGE:  # pragma: no branch - the enum is exhausted
             high = q.high
-    return Interval(
-        low=low,
-        high=high,
-        low_closed=low is not None and q.qualifier is not Qualifier.MORE_THAN,
-        high_closed=high is not None and q.qualifier is not Qualifier.FEWER_THAN,
+    return (
+        (low, low is not None and q.qualifier is not Qualifier.MORE_THAN),
+        (high, high is not None and q.qualifier is not Qualifier.FEWER_THAN),
     )
 
 
@@ -674,12 +684,11 @@ def all_agree(values: Sequence[Value], tolerance: Decimal = DEFAULT_TOLERANCE) -
     quantities = [v for v in values if isinstance(v, Quantity)]
     if len(quantities) != len(values) or len({_fold(q.unit) for q in quantities}) != 1:
         return False
-    ivs = [interval(q, tolerance) for q in quantities]
-    low: End = (ivs[0].low, ivs[0].low_closed)
-    high: End = (ivs[0].high, ivs[0].high_closed)
-    for iv in ivs[1:]:
-        low = _larger_low(low, (iv.low, iv.low_closed))
-        high = _smaller_high(high, (iv.high, iv.high_closed))
+    low, high = ends(quantities[0], tolerance)
+    for q in quantities[1:]:
+        q_low, q_high = ends(q, tolerance)
+        low = _larger_low(low, q_low)
+        high = _smaller_high(high, q_high)
     if low[0] is None or high[0] is None:
         return True
     return low[0] < high[0] or (low[0] == high[0] and low[1] and high[1])

@@ -36,7 +36,7 @@ from ledger.events import (
 )
 from ledger.stores import StoredEvent
 from ledger.times import Stamp
-from ledger.values import Number, Quantity, Value, all_agree, interval
+from ledger.values import Number, Quantity, Value, all_agree, ends
 
 __all__ = [
     "ClaimState",
@@ -439,11 +439,11 @@ def _subject_status(live: list[ClaimState]) -> str:
 
 
 def _spread(live: list[ClaimState]) -> tuple[Number | None, Number | None]:
-    ends = [interval(c.value) for c in live if isinstance(c.value, Quantity)]
-    lows, highs = [i.low for i in ends], [i.high for i in ends]
+    reach = [ends(c.value) for c in live if isinstance(c.value, Quantity)]
+    lows, highs = [low for (low, _), _ in reach], [high for _, (high, _) in reach]
     return (
-        None if not ends or None in lows else _tidy(min(n for n in lows if n is not None)),
-        None if not ends or None in highs else _tidy(max(n for n in highs if n is not None)),
+        None if not reach or None in lows else _tidy(min(n for n in lows if n is not None)),
+        None if not reach or None in highs else _tidy(max(n for n in highs if n is not None)),
     )
 
 
