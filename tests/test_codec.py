@@ -5,6 +5,7 @@ from pathlib import Path
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger import codec
 from ledger.errors import UnknownEventTypeError, ValidationError
@@ -124,3 +125,66 @@ def test_upcaster_lifts_golden_v1_rebuttal():
         counter_claim_id="kherson-mayor",
         reason="the city has not fallen",
     )
+
+
+_ENVELOPE_TEXT = st.text(max_size=12)
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=2**53),
+    event_id=_ENVELOPE_TEXT,
+    stream=_ENVELOPE_TEXT,
+    version=st.integers(min_value=1, max_value=2**31),
+    subject=_ENVELOPE_TEXT,
+    recorded_at=_ENVELOPE_TEXT,
+    type_name=_ENVELOPE_TEXT,
+    schema_version=st.integers(min_value=1, max_value=9),
+    data=st.dictionaries(_ENVELOPE_TEXT, _ENVELOPE_TEXT, max_size=3).map(codec.dumps),
+)
+def test_envelope_bytes_are_the_sorted_canonical_json(**fields):
+    """The envelope is written without a sort: it must still be `dumps` of the
+    whole event with the data embedded as stored, by name or by position."""
+    expected = codec.dumps(
+        {
+            "data": codec.loads(fields["data"]),
+            "event_id": fields["event_id"],
+            "recorded_at": fields["recorded_at"],
+            "schema_version": fields["schema_version"],
+            "seq": fields["seq"],
+            "stream": fields["stream"],
+            "subject": fields["subject"],
+            "type": fields["type_name"],
+            "version": fields["version"],
+        }
+    )
+    assert codec.envelope_bytes(**fields) == expected
+    assert codec.envelope_bytes(*fields.values()) == expected
+
+
+def test_envelope_bytes_of_a_known_event():
+    """Pinned bytes: a change of the envelope would make every stored hash fail."""
+    sealed = codec.envelope_bytes(
+        seq=1,
+        event_id="c1",
+        stream="c1",
+        version=1,
+        subject="s",
+        recorded_at="2022-03-02T10:15:30.000000Z",
+        type_name="ClaimAsserted",
+        schema_version=1,
+        data=b'{"b":1,"a":2}',
+    )
+    assert sealed == (
+        b'{"data":{"b":1,"a":2},"event_id":"c1","recorded_at":"2022-03-02T10:15:30.000000Z",'
+        b'"schema_version":1,"seq":1,"stream":"c1","subject":"s","type":"ClaimAsserted",'
+        b'"version":1}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"), [(b"{", "not valid JSON"), (b"[1]", "stored data must be an object")]
+)
+def test_index_fields_refuses_unreadable_data(data, reason):
+    """Data that is not a JSON object is refused with a ValidationError saying so."""
+    with pytest.raises(ValidationError, match=reason):
+        codec.index_fields(data)

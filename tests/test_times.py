@@ -19,6 +19,7 @@ from ledger.times import (
     _parse_canonical,
     format_utc,
     parse_stamp,
+    until_us,
     utc_now,
 )
 
@@ -227,6 +228,73 @@ def test_non_strings_raise_time_format_error(value):
     with pytest.raises(TimeFormatError) as info:
         parse_stamp(value)
     assert f"expected a str, not {type(value).__name__}" in str(info.value)
+
+
+@pytest.mark.parametrize("text", BAD_STRINGS)
+def test_until_us_refuses_what_parse_refuses(text):
+    """The quick end of a stamp refuses every malformed string with the parser's message."""
+    with pytest.raises(TimeFormatError) as expected:
+        parse_stamp(text)
+    with pytest.raises(TimeFormatError) as got:
+        until_us(text)
+    assert str(got.value) == str(expected.value)
+
+
+@given(stamps)
+def test_until_us_is_the_end_of_the_stamp(stamp):
+    """The quick end equals the parsed stamp's, for every precision."""
+    assert until_us(str(stamp)) == stamp.until_us
+
+
+@given(
+    st.builds(
+        Stamp.from_datetime,
+        st.datetimes(
+            min_value=naive(2, 1, 1),
+            max_value=naive(9997, 12, 31, 23, 59, 59, 999999),
+            timezones=st.just(UTC),
+        ),
+        st.sampled_from([Precision.MINUTE, Precision.SECOND, Precision.MICROSECOND]),
+    ),
+    st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
+)
+def test_until_us_of_a_time_with_an_offset(stamp, offset_minutes):
+    """A time written with an offset (not a canonical form) ends where its stamp does."""
+    local = stamp.start.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    text = local.isoformat(timespec=_TIMESPEC[stamp.precision])
+    assert until_us(text) == stamp.until_us
+
+
+_TIMESPEC = {
+    Precision.MINUTE: "minutes",
+    Precision.SECOND: "seconds",
+    Precision.MICROSECOND: "microseconds",
+}
+
+
+@given(
+    st.from_regex(
+        r"\A\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{6})?)?Z)?\Z",
+        alphabet=st.sampled_from("0123456789-:.TZ"),
+    )
+)
+def test_until_us_agrees_with_parse_on_any_canonical_shape(text):
+    """Any digits in the canonical forms (impossible dates, hour 99, year 9999):
+    the quick end answers what the parser answers, or refuses as it does."""
+    try:
+        expected = parse_stamp(text).until_us
+    except TimeFormatError as e:
+        with pytest.raises(TimeFormatError, match=re.escape(str(e))):
+            until_us(text)
+    else:
+        assert until_us(text) == expected
+
+
+@pytest.mark.parametrize("value", [None, 2022, b"2022-01-01"])
+def test_until_us_refuses_non_strings(value):
+    """A value that is not a string is refused as `parse_stamp` refuses it."""
+    with pytest.raises(TimeFormatError, match=f"not {type(value).__name__}"):
+        until_us(value)
 
 
 def test_long_strings_are_refused_with_a_truncated_quote():

@@ -378,8 +378,7 @@ def decode(
         raise ValidationError(f"{type_name}: {e}") from None
 
 
-def envelope_bytes(  # noqa: PLR0913 - the envelope is exactly these fields
-    *,
+def envelope_bytes(  # noqa: PLR0913, PLR0917 - the envelope is exactly these fields
     seq: int,
     event_id: str,
     stream: str,
@@ -394,11 +393,14 @@ def envelope_bytes(  # noqa: PLR0913 - the envelope is exactly these fields
     Return the canonical bytes of a whole stored event, as the hash chain covers it.
 
     *data* is embedded exactly as stored (before any upcasting), so a change
-    of one byte anywhere changes the hash.
+    of one byte anywhere changes the hash. The fields may be passed by
+    position, in this order, as `ledger.integrity.verify` does a million times.
 
     .. versionadded:: 0.1.0
     """
-    return dumps(
+    # The keys are written in sorted order, so the bytes are `dumps`'s without
+    # its sort: a fifth less time an event for verify and every append.
+    return orjson.dumps(
         {
             "data": orjson.Fragment(data),
             "event_id": event_id,
@@ -422,7 +424,10 @@ def index_fields(data: bytes | str) -> tuple[str | None, str | None]:
 
     .. versionadded:: 0.1.0
     """
-    raw = loads(data)
+    try:  # orjson's own, not `loads`: verify calls this once an event
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(f"not valid JSON: {e}") from None
     if not isinstance(raw, dict):
         raise ValidationError("stored data must be an object")
     source, stated = raw.get("source"), raw.get("stated_at")

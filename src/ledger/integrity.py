@@ -22,7 +22,7 @@ import attrs
 from ledger import codec
 from ledger.errors import LedgerError
 from ledger.stores._base import GENESIS_HASH, Head, RawRow
-from ledger.times import parse_stamp
+from ledger.times import until_us
 
 __all__ = ["VerifyReport", "verify", "verify_segment"]
 
@@ -131,17 +131,10 @@ def verify_segment(  # noqa: PLR0911 - one return per check
         if prev_hash != prev:
             return _failed(size, prev, "previous-hash link does not match the event before")
         try:
-            sealed = envelope_bytes(
-                seq=seq,
-                event_id=event_id,
-                stream=stream,
-                version=version,
-                subject=subject,
-                recorded_at=recorded_at,
-                type_name=type_name,
-                schema_version=schema_version,
-                data=data,
-            )
+            sealed = envelope_bytes(  # by position: a tenth of the loop's time by name
+                seq, event_id, stream, version, subject, recorded_at, type_name,
+                schema_version, data,
+            )  # fmt: skip
         except TypeError as e:  # a column edited by hand to a type JSON cannot hold
             return _failed(size, prev, f"stored envelope is unreadable: {e}")
         if sha256(prev + sealed).digest() != hash_:
@@ -170,7 +163,7 @@ def _until(stated_at: str, until: dict[str, int]) -> int:
     """Parse *stated_at*'s end in microseconds, and remember it in *until*."""
     if len(until) >= _REMEMBERED:  # constant memory, whatever the log's size
         until.clear()
-    until[stated_at] = parsed = parse_stamp(stated_at).until_us
+    until[stated_at] = parsed = until_us(stated_at)
     return parsed
 
 

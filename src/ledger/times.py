@@ -36,7 +36,7 @@ import attrs
 
 from ledger.errors import TimeFormatError
 
-__all__ = ["Precision", "Stamp", "format_utc", "parse_stamp", "utc_now"]
+__all__ = ["Precision", "Stamp", "format_utc", "parse_stamp", "until_us", "utc_now"]
 
 _MAX_LENGTH = 64
 _SHOWN_PREFIX = 40
@@ -406,6 +406,36 @@ def _parse_canonical(text: str) -> Stamp | None:
     except (ValueError, OverflowError):
         return None
     return Stamp._known_good(start, precision, end)  # noqa: SLF001 - this module's own
+
+
+_CANONICAL_STEP_US = {10: 86_400_000_000, 17: 60_000_000, 20: 1_000_000, 27: 1}
+_EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - a bare date reads as naive
+
+
+def until_us(text: str) -> int:
+    """Return ``parse_stamp(text).until_us``, without a stamp for the canonical forms.
+
+    `ledger.integrity.verify` checks each event's stated-until column against
+    its stated time, and a log holds many times seen once: this costs about
+    a third of a parse that builds a stamp. Anything else, and the last year
+    (whose periods may end past 9999), goes to `parse_stamp`, which answers
+    or explains.
+
+    Raises:
+        TimeFormatError: As `parse_stamp`.
+
+    .. versionadded:: 0.1.0
+    """
+    step = _CANONICAL_STEP_US.get(len(text)) if isinstance(text, str) else None
+    if step is not None and _CANONICAL.fullmatch(text) is not None and text[:4] != "9999":
+        try:
+            start = datetime.fromisoformat(text)  # a date alone is naive, the rest end in Z
+        except ValueError:
+            pass
+        else:
+            epoch = _EPOCH_NAIVE if start.tzinfo is None else _EPOCH
+            return (start - epoch) // _ONE_US + step
+    return parse_stamp(text).until_us
 
 
 def _parse(text: str) -> Stamp:
