@@ -175,13 +175,13 @@ class Stamp:
         object.__setattr__(self, "_key", (_micros(end), _micros(start)))
 
     @classmethod
-    def _known_good(cls, start: datetime, precision: Precision, end: datetime) -> Stamp:
-        # For a start the parser built truncated and in UTC, with its end:
-        # the checks of __attrs_post_init__ hold by construction.
+    def _known_good(cls, start: datetime, precision: Precision, key: tuple[int, int]) -> Stamp:
+        # For a start the parser built truncated and in UTC, with its sort
+        # key: the checks of __attrs_post_init__ hold by construction.
         stamp = object.__new__(cls)
         object.__setattr__(stamp, "start", start)
         object.__setattr__(stamp, "precision", precision)
-        object.__setattr__(stamp, "_key", (_micros(end), _micros(start)))
+        object.__setattr__(stamp, "_key", key)
         return stamp
 
     @classmethod
@@ -377,65 +377,60 @@ def _parse_cached(text: str) -> Stamp:
 # The forms `Stamp.isoformat` writes for a day or finer, so every stamp read
 # back from a store; months and years are rare enough for the general path.
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{6})?)?Z)?", re.ASCII)
-_CANONICAL_PRECISION = {
-    10: Precision.DAY,
-    17: Precision.MINUTE,
-    20: Precision.SECOND,
-    27: Precision.MICROSECOND,
+_CANONICAL_FORMS = {  # by length: the precision, and its step in microseconds
+    10: (Precision.DAY, 86_400_000_000),
+    17: (Precision.MINUTE, 60_000_000),
+    20: (Precision.SECOND, 1_000_000),
+    27: (Precision.MICROSECOND, 1),
 }
+_LAST_END_US = _micros(datetime.max.replace(tzinfo=UTC))
+
+
+def _canonical(text: str) -> tuple[datetime, Precision, tuple[int, int]] | None:
+    """Read a canonical UTC form: its start, precision and sort key; ``None`` otherwise.
+
+    Every recorded time and most stated times a store gives back are new to
+    any cache, and the general path costs several times as much: the key is
+    integer arithmetic on the start. Anything this path cannot read (an
+    impossible date, a period ending after 9999) gets ``None``, for `_parse`
+    to explain.
+    """
+    form = _CANONICAL_FORMS.get(len(text))
+    if form is None or _CANONICAL.fullmatch(text) is None:
+        return None
+    try:
+        start = datetime.fromisoformat(text)  # Python 3.11 reads the Z as UTC
+    except ValueError:
+        return None
+    if start.tzinfo is None:  # a date alone
+        start = start.replace(tzinfo=UTC)
+    precision, step = form
+    start_us = (start - _EPOCH) // _ONE_US
+    if start_us + step > _LAST_END_US:
+        return None
+    return start, precision, (start_us + step, start_us)
 
 
 def _parse_canonical(text: str) -> Stamp | None:
-    """Parse a canonical UTC form the quick way; ``None`` for anything else.
-
-    Every recorded time and most stated times a store gives back are new to
-    the cache, and the general path costs several times as much. The result
-    is the stamp `_parse` returns; anything this path cannot read (an
-    impossible date, a period ending after 9999) goes to `_parse`, which
-    explains it.
-    """
-    precision = _CANONICAL_PRECISION.get(len(text))
-    if precision is None or _CANONICAL.fullmatch(text) is None:
-        return None
-    try:
-        if precision is Precision.DAY:
-            start = datetime(int(text[:4]), int(text[5:7]), int(text[8:]), tzinfo=UTC)
-        else:
-            start = datetime.fromisoformat(text)  # Python 3.11 reads the Z as UTC
-        end = start + _STEPS[precision]
-    except (ValueError, OverflowError):
-        return None
-    return Stamp._known_good(start, precision, end)  # noqa: SLF001 - this module's own
-
-
-_CANONICAL_STEP_US = {10: 86_400_000_000, 17: 60_000_000, 20: 1_000_000, 27: 1}
-_EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - a bare date reads as naive
+    """Parse a canonical UTC form the quick way; ``None`` for anything else."""
+    found = _canonical(text)
+    return None if found is None else Stamp._known_good(*found)  # noqa: SLF001 - this module's own
 
 
 def until_us(text: str) -> int:
     """Return ``parse_stamp(text).until_us``, without a stamp for the canonical forms.
 
     `ledger.integrity.verify` checks each event's stated-until column against
-    its stated time, and a log holds many times seen once: this costs about
-    a third of a parse that builds a stamp. Anything else, and the last year
-    (whose periods may end past 9999), goes to `parse_stamp`, which answers
-    or explains.
+    its stated time, and a log holds many times seen once. Anything but a
+    canonical form goes to `parse_stamp`, which answers or explains.
 
     Raises:
         TimeFormatError: As `parse_stamp`.
 
     .. versionadded:: 0.1.0
     """
-    step = _CANONICAL_STEP_US.get(len(text)) if isinstance(text, str) else None
-    if step is not None and _CANONICAL.fullmatch(text) is not None and text[:4] != "9999":
-        try:
-            start = datetime.fromisoformat(text)  # a date alone is naive, the rest end in Z
-        except ValueError:
-            pass
-        else:
-            epoch = _EPOCH_NAIVE if start.tzinfo is None else _EPOCH
-            return (start - epoch) // _ONE_US + step
-    return parse_stamp(text).until_us
+    found = _canonical(text) if isinstance(text, str) else None
+    return parse_stamp(text).until_us if found is None else found[2][0]
 
 
 def _parse(text: str) -> Stamp:

@@ -25,6 +25,7 @@ Rules of this module:
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -374,37 +375,50 @@ def state_from_spans(
     by_subject: dict[str, list[ClaimSpan]] = {}
     for span in claims:
         by_subject.setdefault(span.subject, []).append(span)
+    # A state of every subject builds a ClaimState for each of hundreds of
+    # thousands of claims, most neither rebutted nor corroborated: the loop is
+    # inline, and such a claim's status is looked up, not worked out again.
+    plain = {retracted: _status(retracted, (), ()) for retracted in (False, True)}
+    none: tuple[()] = ()
     states = []
     for subject in sorted(by_subject):
-        spans = sorted(by_subject[subject], key=lambda s: (s.position, s.seq))
-        states.append(subject_state(subject, tuple(_claim(s, disputes, confirms) for s in spans)))
+        spans = by_subject[subject]
+        if len(spans) > 1:
+            spans.sort(key=_REPLAY_ORDER)
+        built = []
+        for span in spans:
+            claim_id = span.claim_id
+            rebutted = disputes.get(claim_id, none)
+            confirmed = confirms.get(claim_id, none)
+            if rebutted or confirmed:
+                status = _status(span.retracted, rebutted, confirmed)
+                rebutted_by = tuple([r.rebuttal for r in sorted(rebutted, key=_REPLAY_ORDER)])
+                corroborated_by = tuple(
+                    [c.corroboration for c in sorted(confirmed, key=_REPLAY_ORDER)]
+                )
+            else:
+                status, rebutted_by, corroborated_by = plain[span.retracted], none, none
+            built.append(
+                ClaimState(
+                    id=claim_id,
+                    source=span.source,
+                    via=span.via,
+                    value=span.value,
+                    as_of=span.as_of,
+                    stated_at=span.stated_at,
+                    status=status,
+                    revisions=span.revisions,
+                    rebutted_by=rebutted_by,
+                    corroborated_by=corroborated_by,
+                    citation=span.citation,
+                )
+            )
+        states.append(subject_state(subject, tuple(built)))
     return tuple(states)
 
 
-def _claim(
-    span: ClaimSpan,
-    disputes: Mapping[str, list[RebuttalSpan]],
-    confirms: Mapping[str, list[CorroborationSpan]],
-) -> ClaimState:
-    # Most claims are neither rebutted nor corroborated: sort only when there is something.
-    rebutted = disputes.get(span.claim_id, ())
-    if len(rebutted) > 1:
-        rebutted = sorted(rebutted, key=lambda r: (r.position, r.seq))
-    confirmed = confirms.get(span.claim_id, ())
-    if len(confirmed) > 1:
-        confirmed = sorted(confirmed, key=lambda c: (c.position, c.seq))
-    return ClaimState(
-        id=span.claim_id,
-        source=span.source,
-        via=span.via,
-        value=span.value,
-        as_of=span.as_of,
-        stated_at=span.stated_at,
-        status=claim_status(
-            retracted=span.retracted, disputed=bool(rebutted), corroborated=bool(confirmed)
-        ),
-        revisions=span.revisions,
-        rebutted_by=tuple(r.rebuttal for r in rebutted),
-        corroborated_by=tuple(c.corroboration for c in confirmed),
-        citation=span.citation,
-    )
+_REPLAY_ORDER = operator.attrgetter("position", "seq")
+
+
+def _status(retracted: bool, rebutted: Sequence[object], confirmed: Sequence[object]) -> str:
+    return claim_status(retracted=retracted, disputed=bool(rebutted), corroborated=bool(confirmed))
