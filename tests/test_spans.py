@@ -49,7 +49,7 @@ def build(groups, engine="sqlite") -> Ledger:
 def delete_spans(store):
     """Delete every row of the span tables, behind the store's back."""
     conn = store.conn
-    for table in ("claim_spans", "rebuttal_spans", "corroboration_spans"):
+    for table in ("claim_spans", "rebuttal_spans", "corroboration_spans", "version_spans"):
         conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
 
 
@@ -81,6 +81,54 @@ def test_known_at_and_valid_at_agree_with_replay(engine, data):
     ):
         assert ledger.state(**kwargs) == ledger.replayed_state(**kwargs)
     ledger.close()
+
+
+@settings(max_examples=150)
+@given(data=st.data())
+def test_valid_at_reads_the_versions_and_answers_as_replay_does(engine, data):
+    """valid_at, alone or with at, for every subject or some: the version spans give the
+    replayed state, and no subject is replayed to give it."""
+    commands = data.draw(ledger_commands())
+    with build(data.draw(batches(commands)), engine) as ledger:
+        subjects = sorted({c.subject for c in commands if isinstance(c, AssertClaim)})
+        patterns = [None, "c*", *data.draw(st.lists(st.sampled_from(subjects), max_size=1))]
+        asks = data.draw(
+            st.lists(
+                st.tuples(st.none() | cutoffs_for(commands), cutoffs_for(commands)),
+                min_size=1,
+                max_size=4,
+            )
+        )
+        expected = [
+            ledger.replayed_state(at=at, valid_at=valid_at, subjects=pattern)
+            for at, valid_at in asks
+            for pattern in patterns
+        ]
+        ledger._subject_state = None  # a replay would call it
+        got = [
+            ledger.state(at=at, valid_at=valid_at, subjects=pattern)
+            for at, valid_at in asks
+            for pattern in patterns
+        ]
+        assert got == expected
+
+
+def test_valid_at_skips_a_retracted_revision_and_counts_the_standing_ones(engine):
+    """A revision retracted by `at` is no version to choose; before its retraction it is."""
+    with build([], engine) as ledger:
+        ledger.claim("count.kyiv", 100, source="A", stated_at="2022-03-01", id="c")
+        ledger.revise("c", 120, stated_at="2022-03-02", as_of="2022-03-02", id="v1")
+        ledger.revise("c", 150, stated_at="2022-03-03", as_of="2022-03-03", id="v2")
+        ledger.retract("v2", stated_at="2022-03-05")
+        for at, valid_at, value, revisions in [
+            ("2022-03-04", "2022-03-10", 150, 2),
+            ("2022-03-06", "2022-03-10", 120, 1),
+            ("2022-03-06", "2022-03-01", 100, 0),
+        ]:
+            state = ledger.state(at=at, valid_at=valid_at)
+            assert state == ledger.replayed_state(at=at, valid_at=valid_at)
+            claim = state["count.kyiv"].claim("c")
+            assert (claim.value, claim.revisions) == (Quantity(amount=value), revisions)
 
 
 @contextlib.contextmanager
@@ -235,9 +283,11 @@ def test_rebuild_recomputes_the_same_spans(engine, data):
     with build(data.draw(batches(commands)), engine) as ledger:
         cutoffs = [None, *data.draw(st.lists(cutoffs_for(commands), min_size=1, max_size=3))]
         before = [ledger.state(at=at) for at in cutoffs]
+        valid = [ledger.state(at=at, valid_at=cutoffs[-1]) for at in cutoffs]
         delete_spans(ledger.store)
         assert ledger.store.rebuild() > 0
         assert [ledger.state(at=at) for at in cutoffs] == before
+        assert [ledger.state(at=at, valid_at=cutoffs[-1]) for at in cutoffs] == valid
 
 
 def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
@@ -254,6 +304,30 @@ def test_a_file_without_spans_gets_them_on_its_next_write(tmp_path):
         assert ledger.store.spans_at(None, None) is not None
         assert ledger.state() == ledger.replayed_state()
         assert ledger.state()["control.kherson"].status == "contested"
+
+
+def test_a_ledger_without_version_spans_replays_valid_at_until_its_next_write(engine, tmp_path):
+    """A ledger made before the version table answers valid_at by replay, keeps reading
+    the other spans for a moment, and gets the table, filled, on its next write."""
+    url = pg.new_url() if engine == "postgres" else tmp_path / "old.db"
+
+    def store():
+        return PostgresStore(url, clock=clock()) if engine == "postgres" else SqliteStore(url)
+
+    with Ledger(store()) as ledger:
+        ledger.claim("count.kyiv", 100, source="A", stated_at="2022-03-01", id="c")
+        ledger.revise("c", 120, stated_at="2022-03-02", as_of="2022-03-02")
+        ledger.store.conn.execute("DROP TABLE version_spans")  # type: ignore[attr-defined]
+    with Ledger(store()) as ledger:
+        assert ledger.store.versions_at(None, None) is None
+        assert ledger.store.spans_at(None, None) is not None
+        assert ledger.state(valid_at="2022-03-01")["count.kyiv"].claim("c").value == Quantity(
+            amount=100
+        )
+        ledger.claim("count.lviv", 5, source="B", stated_at="2022-03-03")
+        assert len(ledger.store.versions_at(None, None) or ()) == 3
+        for valid_at in ("2022-03-01", "2022-03-02", "2022-03-03"):
+            assert ledger.state(valid_at=valid_at) == ledger.replayed_state(valid_at=valid_at)
 
 
 def test_an_old_file_works_and_rebuild_gives_it_the_clustered_layout(tmp_path):

@@ -620,12 +620,26 @@ class Ledger:
             subjects: An exact subject key or a glob such as ``casualties.*``.
         """
         at_, known_, valid_ = _stamp(at), _stamp(known_at), _stamp(valid_at)
-        if valid_ is None:
-            with _bulk():
+        states = None
+        with _bulk():
+            if valid_ is None:
                 states = self._from_spans(at_, known_, subjects)
-            if states is not None:
-                return State(at=at_, known_at=known_, valid_at=None, subjects=states)
+            elif known_ is None:
+                states = self._valid_from_spans(at_, valid_, subjects)
+        if states is not None:
+            return State(at=at_, known_at=known_, valid_at=valid_, subjects=states)
         return self.replayed_state(at=at_, known_at=known_, valid_at=valid_, subjects=subjects)
+
+    def _valid_from_spans(
+        self, at: Stamp | None, valid_at: Stamp, pattern: str | None
+    ) -> tuple[SubjectState, ...] | None:
+        # The versions standing at `at` hold what valid_at chooses from; with
+        # known_at too, the state replays.
+        versions = self.store.versions_at(at, pattern)
+        spans = None if versions is None else self.store.spans_at(at, pattern)
+        if versions is None or spans is None:
+            return None
+        return state_from_spans(*spans, versions=versions, valid_at=valid_at)
 
     def _from_spans(
         self, at: Stamp | None, known_at: Stamp | None, pattern: str | None

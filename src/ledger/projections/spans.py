@@ -56,12 +56,14 @@ __all__ = [
     "CorroborationSpan",
     "RebuttalSpan",
     "Spans",
+    "VersionSpan",
     "containing",
     "first_change",
     "lapses",
     "slices",
     "state_from_spans",
     "stream_spans",
+    "stream_versions",
 ]
 
 
@@ -120,6 +122,32 @@ class CorroborationSpan:
     position: Position
     seq: int
     start: int
+
+
+@attrs.frozen(kw_only=True)
+class VersionSpan:
+    """
+    One version of a claim's value, standing for every ``at`` in ``[start, end)``.
+
+    The claim itself or a revision, from its position until its source
+    retracts that version. What ``valid_at`` chooses from: the latest version whose ``as_of`` is
+    known by then, among those that stand at ``at``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    claim_id: str
+    subject: str
+    event_id: str
+    first: bool
+    position: Position
+    seq: int
+    start: int
+    end: int | None
+    value: Value
+    as_of: Stamp
+    stated_at: Stamp
+    citation: str | None
 
 
 Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
@@ -309,6 +337,51 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
     return claims, rebuttals, corroborations
 
 
+def stream_versions(events: Iterable[StoredEvent]) -> list[VersionSpan]:
+    """
+    Return the version spans of one claim's stream, in replay order.
+
+    A version counts from its position until the retraction of that version
+    (not of the claim: a retracted claim keeps its versions, and the claim's
+    span says it is retracted). One retracted where it was stated never
+    counts, and has no span.
+
+    .. versionadded:: 0.1.0
+    """
+    steps = positioned(events)
+    retracted: dict[str, int] = {}
+    for position, stored in steps:
+        event = stored.event
+        if isinstance(event, ClaimRetracted) and event.retracted_id != stored.stream:
+            retracted.setdefault(event.retracted_id, position[0])
+    versions: list[VersionSpan] = []
+    first = True
+    for position, stored in steps:
+        event = stored.event
+        if not isinstance(event, ClaimAsserted | ClaimRevised):
+            continue
+        end = retracted.get(stored.event_id)
+        if end is None or end > position[0]:
+            versions.append(
+                VersionSpan(
+                    claim_id=stored.stream,
+                    subject=stored.subject,
+                    event_id=stored.event_id,
+                    first=first,
+                    position=position,
+                    seq=stored.seq,
+                    start=position[0],
+                    end=end,
+                    value=event.value,
+                    as_of=event.as_of,
+                    stated_at=event.stated_at,
+                    citation=event.citation,
+                )
+            )
+        first = False
+    return versions
+
+
 def containing(spans: Spans, at: int | None) -> Spans:
     """
     Keep the spans that contain *at* (``until_us``; ``None``: from the last moment on).
@@ -357,6 +430,9 @@ def state_from_spans(
     claims: Iterable[ClaimSpan],
     rebuttals: Iterable[RebuttalSpan],
     corroborations: Iterable[CorroborationSpan],
+    *,
+    versions: Iterable[VersionSpan] = (),
+    valid_at: Stamp | None = None,
 ) -> tuple[SubjectState, ...]:
     """
     Assemble subject states from the spans that contain one moment.
@@ -364,8 +440,14 @@ def state_from_spans(
     Claims keep the order replay gives them (by position, then ``seq``), and so
     do their rebuttals and corroborations; subjects are sorted.
 
+    With *valid_at*, each claim takes the latest of its *versions* (those
+    containing the same moment) whose ``as_of`` is known by then, and each
+    source keeps one claim, as `ledger.projections.contested.summarize` does.
+
     .. versionadded:: 0.1.0
     """
+    if valid_at is not None:
+        claims = _valid_at(claims, versions, valid_at)
     disputes: dict[str, list[RebuttalSpan]] = {}
     for r in rebuttals:
         disputes.setdefault(r.claim_id, []).append(r)
@@ -413,8 +495,56 @@ def state_from_spans(
                     citation=span.citation,
                 )
             )
-        states.append(subject_state(subject, tuple(built)))
+        states.append(
+            subject_state(subject, tuple(built) if valid_at is None else _latest_words(built))
+        )
     return tuple(states)
+
+
+def _valid_at(
+    claims: Iterable[ClaimSpan], versions: Iterable[VersionSpan], valid_at: Stamp
+) -> list[ClaimSpan]:
+    # Each claim as its latest version known by valid_at shows it; a claim
+    # with none is left out. Revisions count the versions standing up to the
+    # one chosen, the claim's own first version aside.
+    standing: dict[str, list[VersionSpan]] = {}
+    for version in versions:
+        standing.setdefault(version.claim_id, []).append(version)
+    out = []
+    for span in claims:
+        live = sorted(standing.get(span.claim_id, ()), key=_REPLAY_ORDER)
+        index = next(
+            (i for i in reversed(range(len(live))) if live[i].as_of.known_by(valid_at)), None
+        )
+        if index is None:
+            continue
+        chosen = live[index]
+        out.append(
+            attrs.evolve(
+                span,
+                value=chosen.value,
+                as_of=chosen.as_of,
+                stated_at=chosen.stated_at,
+                citation=chosen.citation,
+                revisions=index + 1 - live[0].first,
+            )
+        )
+    return out
+
+
+def _latest_words(claims: Sequence[ClaimState]) -> tuple[ClaimState, ...]:
+    # Each source's latest word about valid_at: its claim with the latest
+    # as_of, a live one before a retracted one, the later of equals.
+    best: dict[str, ClaimState] = {}
+    for claim in claims:
+        held = best.get(claim.source)
+        if held is None or _word(claim) >= _word(held):
+            best[claim.source] = claim
+    return tuple(claim for claim in claims if best[claim.source] is claim)
+
+
+def _word(claim: ClaimState) -> tuple[bool, tuple[int, int]]:
+    return claim.status != "retracted", claim.as_of.sort_key
 
 
 _REPLAY_ORDER = operator.attrgetter("position", "seq")

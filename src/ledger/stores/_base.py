@@ -28,7 +28,7 @@ from ledger.events import ClaimAsserted, Event
 from ledger.times import Stamp, format_utc, parse_stamp
 
 if TYPE_CHECKING:
-    from ledger.projections.spans import Spans
+    from ledger.projections.spans import Spans, VersionSpan
 
 __all__ = [
     "GENESIS_HASH",
@@ -323,6 +323,14 @@ class EventStore(Protocol):
 
         The fast path of `ledger.Ledger.state` (see `ledger.projections.spans`);
         ``None`` from a store that keeps no spans, whose callers replay.
+        """
+        ...
+
+    def versions_at(self, at: Stamp | None, pattern: str | None) -> list[VersionSpan] | None:
+        """
+        Return the version spans that contain *at*: what ``valid_at`` chooses from.
+
+        ``None`` from a store that keeps none, whose callers replay.
         """
         ...
 

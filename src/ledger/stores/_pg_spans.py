@@ -21,17 +21,22 @@ from typing import TYPE_CHECKING, Any, Final
 from ledger.commands import rebuttal_carrying
 from ledger.projections.spans import (
     Spans,
+    VersionSpan,
     slices,
     stream_spans,
+    stream_versions,
 )
 from ledger.stores._spans import (
     _CLAIM_COLUMNS,
     _CORROBORATION_COLUMNS,
     _REBUTTAL_COLUMNS,
+    _VERSION_COLUMNS,
     _claim_row,
     _corroboration_row,
     _rebuttal_row,
+    _version_row,
     spans_of_rows,
+    versions_of_rows,
 )
 from ledger.stores.postgres import glob_prefix, like_prefix
 
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
     from ledger.stores._base import StoredEvent
     from ledger.stores.postgres import PostgresStore
 
-__all__ = ["SCHEMA", "query", "rebuild", "refresh"]
+__all__ = ["SCHEMA", "VERSION_SCHEMA", "query", "query_versions", "rebuild", "refresh"]
 
 _TEXT: Final = 'text COLLATE "C"'
 SCHEMA: Final = (
@@ -73,11 +78,24 @@ SCHEMA: Final = (
     "CREATE INDEX corroboration_spans_claim ON corroboration_spans (claim_id)",
     "CREATE INDEX corroboration_spans_subject ON corroboration_spans (subject, span_start)",
 )
+VERSION_SCHEMA: Final = (
+    f"""
+    CREATE TABLE version_spans (
+        event_id {_TEXT} NOT NULL, claim_id {_TEXT} NOT NULL, subject {_TEXT} NOT NULL,
+        first integer, pos_until bigint, pos_start bigint, seq bigint, span_start bigint,
+        span_end bigint, value text, as_of text, stated_at text, citation text
+    )
+    """,
+    "CREATE INDEX version_spans_claim ON version_spans (claim_id)",
+    "CREATE INDEX version_spans_subject ON version_spans (subject, span_start)",
+)
+"""The table `valid_at` reads, made apart: a ledger made before it gets it on its next write."""
 
 _TABLES: Final = (
     ("claim_spans", _CLAIM_COLUMNS),
     ("rebuttal_spans", _REBUTTAL_COLUMNS),
     ("corroboration_spans", _CORROBORATION_COLUMNS),
+    ("version_spans", _VERSION_COLUMNS),
 )
 _SLICE: Final = 2000  # streams per slice: bounds memory on an import of any size
 
@@ -104,12 +122,13 @@ def _refresh(
     events: Mapping[str, Sequence[StoredEvent]],
     lapsed: Mapping[str, int | None],
 ) -> None:
-    rows: tuple[list[tuple[object, ...]], ...] = ([], [], [])
+    rows: tuple[list[tuple[object, ...]], ...] = ([], [], [], [])
     for stored in events.values():
         claims, rebuttals, corroborations = stream_spans(stored, lapsed)
         rows[0].extend(map(_claim_row, claims))
         rows[1].extend(map(_rebuttal_row, rebuttals))
         rows[2].extend(map(_corroboration_row, corroborations))
+        rows[3].extend(map(_version_row, stream_versions(stored)))
     targets = list(events)
     for (table, columns), table_rows in zip(_TABLES, rows, strict=True):
         store.conn.execute(f"DELETE FROM {table} WHERE claim_id = ANY(%s)", (targets,))  # noqa: S608
@@ -162,6 +181,11 @@ def _select(
         return rows
     subject = 1 if table == "claim_spans" else 2
     return [row for row in rows if fnmatchcase(row[subject], pattern)]
+
+
+def query_versions(store: PostgresStore, at: int | None, pattern: str | None) -> list[VersionSpan]:
+    """Return the version spans containing *at* (``None``: the end) of the subjects asked for."""
+    return versions_of_rows(_select(store, "version_spans", _VERSION_COLUMNS, at, pattern))
 
 
 def query(store: PostgresStore, at: int | None, pattern: str | None) -> Spans:

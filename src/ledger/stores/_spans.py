@@ -25,14 +25,26 @@ from ledger.projections.spans import (
     CorroborationSpan,
     RebuttalSpan,
     Spans,
+    VersionSpan,
     slices,
     stream_spans,
+    stream_versions,
 )
 from ledger.stores._base import StoredEvent, glob_prefix
 from ledger.times import Stamp, parse_stamp
 from ledger.values import Value
 
-__all__ = ["create", "exists", "query", "rebuild", "refresh", "spans_of_rows"]
+__all__ = [
+    "ALL_TABLES",
+    "create",
+    "exists",
+    "query",
+    "query_versions",
+    "rebuild",
+    "refresh",
+    "spans_of_rows",
+    "versions_of_rows",
+]
 
 
 _CLAIM_COLUMNS = (
@@ -46,6 +58,10 @@ _REBUTTAL_COLUMNS = (
 _CORROBORATION_COLUMNS = (
     "corroboration_id, claim_id, subject, source, stated_at, citation, pos_until, pos_start, "
     "seq, span_start"
+)
+_VERSION_COLUMNS = (
+    "event_id, claim_id, subject, first, pos_until, pos_start, seq, span_start, span_end, value, "
+    "as_of, stated_at, citation"
 )
 
 # Each table is clustered by subject, then claim: the spans of one subject are
@@ -66,19 +82,25 @@ _SCHEMA = (
         f"CREATE TABLE IF NOT EXISTS corroboration_spans ({_CORROBORATION_COLUMNS}, "
         "PRIMARY KEY (subject, claim_id, corroboration_id)) WITHOUT ROWID"
     ),
+    (
+        f"CREATE TABLE IF NOT EXISTS version_spans ({_VERSION_COLUMNS}, "
+        "PRIMARY KEY (subject, claim_id, seq)) WITHOUT ROWID"
+    ),
 )
-_TABLES = ("claim_spans", "rebuttal_spans", "corroboration_spans")
+ALL_TABLES = ("claim_spans", "rebuttal_spans", "corroboration_spans", "version_spans")
 
 ReadStreams = Callable[[list[str]], Mapping[str, Sequence[StoredEvent]]]
 StreamsHolding = Callable[[list[str]], Iterable[str]]
 
 
-def exists(conn: sqlite3.Connection) -> bool:
-    """Return whether the file has the span tables."""
+def exists(conn: sqlite3.Connection, tables: Sequence[str] = ALL_TABLES[:3]) -> bool:
+    """Return whether the file has *tables* (by default the three a moment reads)."""
+    marks = ", ".join("?" * len(tables))
     row = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'claim_spans'"
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",  # noqa: S608
+        tuple(tables),
     ).fetchone()
-    return bool(row[0])
+    return bool(row[0] == len(tables))
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -119,6 +141,7 @@ def _refresh(
     claims: list[tuple[object, ...]] = []
     rebuttals: list[tuple[object, ...]] = []
     corroborations: list[tuple[object, ...]] = []
+    versions: list[tuple[object, ...]] = []
     owners: list[tuple[str, str]] = []
     for stream, stored in events.items():
         if not stored:
@@ -128,11 +151,13 @@ def _refresh(
         claims.extend(map(_claim_row, spans[0]))
         rebuttals.extend(map(_rebuttal_row, spans[1]))
         corroborations.extend(map(_corroboration_row, spans[2]))
-    for table in _TABLES:
+        versions.extend(map(_version_row, stream_versions(stored)))
+    for table in ALL_TABLES:
         conn.executemany(f"DELETE FROM {table} WHERE subject = ? AND claim_id = ?", owners)  # noqa: S608
     _insert(conn, "claim_spans", _CLAIM_COLUMNS, claims)
     _insert(conn, "rebuttal_spans", _REBUTTAL_COLUMNS, rebuttals)
     _insert(conn, "corroboration_spans", _CORROBORATION_COLUMNS, corroborations)
+    _insert(conn, "version_spans", _VERSION_COLUMNS, versions)
 
 
 def rebuild(
@@ -141,7 +166,7 @@ def rebuild(
     """Drop the span tables and recompute them all from the log; return how many streams."""
     # Dropped, not emptied: a file made before the tables were clustered
     # gets the current layout.
-    for table in _TABLES:
+    for table in ALL_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     create(conn)
     streams = [row[0] for row in conn.execute("SELECT DISTINCT stream FROM events")]
@@ -172,12 +197,34 @@ def _claim_row(span: ClaimSpan) -> tuple[object, ...]:
         span.seq,
         span.start,
         span.end,
-        codec.dumps(codec.unstructure_value(span.value)).decode(),
+        _value_text(span.value),
         str(span.as_of),
         str(span.stated_at),
         span.citation,
         span.revisions,
         int(span.retracted),
+    )
+
+
+def _value_text(value: Value) -> str:
+    return codec.dumps(codec.unstructure_value(value)).decode()
+
+
+def _version_row(span: VersionSpan) -> tuple[object, ...]:
+    return (
+        span.event_id,
+        span.claim_id,
+        span.subject,
+        int(span.first),
+        span.position[0],
+        span.position[1],
+        span.seq,
+        span.start,
+        span.end,
+        _value_text(span.value),
+        str(span.as_of),
+        str(span.stated_at),
+        span.citation,
     )
 
 
@@ -228,6 +275,46 @@ def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Span
             ends_params,
         ),
     )
+
+
+def query_versions(
+    conn: sqlite3.Connection, at: int | None, pattern: str | None
+) -> list[VersionSpan]:
+    """Return the version spans containing *at* (``None``: the end) of the subjects asked for."""
+    where, params = _where(at, pattern, ends=True)
+    return versions_of_rows(
+        conn.execute(f"SELECT {_VERSION_COLUMNS} FROM version_spans WHERE {where}", params)  # noqa: S608
+    )
+
+
+def versions_of_rows(rows: Iterable[Sequence[Any]]) -> list[VersionSpan]:
+    """Build version spans from rows of their table, in its column order (either store's)."""
+    values: dict[str | bytes, Value] = {}
+    stamps: dict[str, Stamp] = {}
+    out = []
+    for row in rows:
+        value = values.get(row[9])
+        if value is None:
+            value = values[row[9]] = codec.value_from_bytes(row[9])
+        as_of = stamps.get(row[10]) or stamps.setdefault(row[10], parse_stamp(row[10]))
+        stated_at = stamps.get(row[11]) or stamps.setdefault(row[11], parse_stamp(row[11]))
+        out.append(
+            VersionSpan(
+                event_id=row[0],
+                claim_id=row[1],
+                subject=row[2],
+                first=bool(row[3]),
+                position=(row[4], row[5]),
+                seq=row[6],
+                start=row[7],
+                end=row[8],
+                value=value,
+                as_of=as_of,
+                stated_at=stated_at,
+                citation=row[12],
+            )
+        )
+    return out
 
 
 def spans_of_rows(

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from ledger.projections.spans import Spans as _SpansT
+    from ledger.projections.spans import VersionSpan
 
 __all__ = ["SCHEMA_VERSION", "URL_SCHEMES", "PostgresStore", "glob_prefix", "is_url"]
 
@@ -121,7 +122,14 @@ _SCHEMA: Final = (
 )
 
 
-_TABLES: Final = ("events", "ledger_meta", "claim_spans", "rebuttal_spans", "corroboration_spans")
+_TABLES: Final = (
+    "events",
+    "ledger_meta",
+    "claim_spans",
+    "rebuttal_spans",
+    "corroboration_spans",
+    "version_spans",
+)
 """Every table a new ledger makes (with their indexes and triggers), for `PostgresStore.drop`."""
 
 
@@ -192,6 +200,7 @@ class PostgresStore:
         self._touched: set[str] = set()  # streams whose spans the open write must refresh
         self._lock_timeout_ms = max(1, int(lock_timeout * 1000))
         self.created = False  # whether this opening made the ledger's tables
+        self._versions = False  # whether the ledger has its version table (looked up once)
         try:
             self.conn: psycopg.Connection[tuple[Any, ...]] = module.connect(url, autocommit=True)
         except module.Error as e:
@@ -264,7 +273,7 @@ class PostgresStore:
     def _create_schema(self) -> None:
         from ledger.stores import _pg_spans  # noqa: PLC0415 - spans import the store's types
 
-        for statement in (*_SCHEMA, *_pg_spans.SCHEMA):
+        for statement in (*_SCHEMA, *_pg_spans.SCHEMA, *_pg_spans.VERSION_SCHEMA):
             self._execute(statement)
         self._execute(
             "INSERT INTO ledger_meta (key, value) VALUES ('format', 'ledger'), "
@@ -388,8 +397,18 @@ class PostgresStore:
     def _refresh_spans(self) -> None:
         from ledger.stores import _pg_spans  # noqa: PLC0415
 
-        if self._touched:
+        if not self._has_versions():  # a ledger made before them: make and fill them
+            # Not remembered here: the transaction may yet roll back.
+            for statement in _pg_spans.VERSION_SCHEMA:
+                self._execute(statement)
+            _pg_spans.rebuild(self)
+        elif self._touched:
             _pg_spans.refresh(self, self._touched)
+
+    def _has_versions(self) -> bool:
+        if not self._versions:
+            self._versions = "version_spans" in self._tables()
+        return self._versions
 
     def spans_at(self, at: Stamp | None, pattern: str | None) -> _SpansT:
         """
@@ -401,6 +420,21 @@ class PostgresStore:
 
         with self._errors():
             return _pg_spans.query(self, None if at is None else at.until_us, pattern)
+
+    def versions_at(self, at: Stamp | None, pattern: str | None) -> list[VersionSpan] | None:
+        """
+        Return the version spans that contain *at*, for ``valid_at``.
+
+        ``None`` when the ledger has no version table yet: the caller then replays.
+
+        .. versionadded:: 0.1.0
+        """
+        from ledger.stores import _pg_spans  # noqa: PLC0415
+
+        with self._errors():
+            if not self._has_versions():
+                return None
+            return _pg_spans.query_versions(self, None if at is None else at.until_us, pattern)
 
     def rebuild(self) -> int:
         """
@@ -586,7 +620,7 @@ class PostgresStore:
             size = self._scalar("SELECT count(*) FROM events")
             if size:
                 raise StoreError(f"{self.name}: holds {size} events; a ledger is not dropped")
-            self._execute(f"DROP TABLE {', '.join(_TABLES)}")
+            self._execute(f"DROP TABLE IF EXISTS {', '.join(_TABLES)}")
             self._execute("DROP FUNCTION ledger_events_append_only()")
         self.close()
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
     from ledger.projections.spans import Spans as _SpansT
+    from ledger.projections.spans import VersionSpan
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -406,7 +407,7 @@ class SqliteStore:
         from ledger.stores import _spans  # noqa: PLC0415 - spans import the store's types
 
         conn = self.conn
-        if not _spans.exists(conn):
+        if not _spans.exists(conn, _spans.ALL_TABLES):  # a file from before some of them
             _spans.rebuild(conn, self.read_streams, self._streams_holding)
         elif self._touched:
             _spans.refresh(conn, self._touched, self.read_streams, self._streams_holding)
@@ -434,6 +435,23 @@ class SqliteStore:
             if not _spans.exists(self.conn):
                 return None
             return _spans.query(self.conn, None if at is None else at.until_us, pattern)
+        except sqlite3.Error as e:
+            raise _busy(self.path, e) from None
+
+    def versions_at(self, at: Stamp | None, pattern: str | None) -> list[VersionSpan] | None:
+        """
+        Return the version spans that contain *at*, for ``valid_at``.
+
+        ``None`` when the file has no version table yet: the caller then replays.
+
+        .. versionadded:: 0.1.0
+        """
+        from ledger.stores import _spans  # noqa: PLC0415
+
+        try:
+            if not _spans.exists(self.conn, ("version_spans",)):
+                return None
+            return _spans.query_versions(self.conn, None if at is None else at.until_us, pattern)
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
