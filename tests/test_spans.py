@@ -12,7 +12,7 @@ import ledger.ledger as ledger_module
 import pg
 from ledger import Ledger, SqliteStore
 from ledger.commands import AssertClaim, RebutClaim, ReviseClaim
-from ledger.projections.spans import first_change, lapses, slices
+from ledger.projections.spans import choose, first_change, lapses, slices, stream_versions
 from ledger.stores import PostgresStore
 from ledger.stores._spans import _where
 from ledger.times import parse_stamp
@@ -111,6 +111,24 @@ def test_valid_at_reads_the_versions_and_answers_as_replay_does(engine, data):
             for pattern in patterns
         ]
         assert got == expected
+
+
+@settings(max_examples=100)
+@given(data=st.data())
+def test_the_stores_choose_versions_by_the_rule(engine, data):
+    """Each store's query picks, per claim, what `choose` picks from the stream's versions."""
+    commands = data.draw(ledger_commands())
+    with build(data.draw(batches(commands)), engine) as ledger:
+        versions = [
+            v
+            for stream in {e.stream for e in ledger.store.read()}
+            for v in stream_versions(ledger.store.read_stream(stream))
+        ]
+        for _ in range(3):
+            at = data.draw(st.none() | cutoffs_for(commands))
+            valid_at = data.draw(cutoffs_for(commands))
+            until = None if at is None else at.until_us
+            assert ledger.store.chosen_at(at, valid_at, None) == choose(versions, until, valid_at)
 
 
 def test_valid_at_skips_a_retracted_revision_and_counts_the_standing_ones(engine):
@@ -319,13 +337,13 @@ def test_a_ledger_without_version_spans_replays_valid_at_until_its_next_write(en
         ledger.revise("c", 120, stated_at="2022-03-02", as_of="2022-03-02")
         ledger.store.conn.execute("DROP TABLE version_spans")  # type: ignore[attr-defined]
     with Ledger(store()) as ledger:
-        assert ledger.store.versions_at(None, None) is None
+        assert ledger.store.chosen_at(None, parse_stamp("2022-03-03"), None) is None
         assert ledger.store.spans_at(None, None) is not None
         assert ledger.state(valid_at="2022-03-01")["count.kyiv"].claim("c").value == Quantity(
             amount=100
         )
         ledger.claim("count.lviv", 5, source="B", stated_at="2022-03-03")
-        assert len(ledger.store.versions_at(None, None) or ()) == 3
+        assert len(ledger.store.chosen_at(None, parse_stamp("2022-03-03"), None) or ()) == 2
         for valid_at in ("2022-03-01", "2022-03-02", "2022-03-03"):
             assert ledger.state(valid_at=valid_at) == ledger.replayed_state(valid_at=valid_at)
 

@@ -635,11 +635,11 @@ class Ledger:
     ) -> tuple[SubjectState, ...] | None:
         # The versions standing at `at` hold what valid_at chooses from; with
         # known_at too, the state replays.
-        versions = self.store.versions_at(at, pattern)
-        spans = None if versions is None else self.store.spans_at(at, pattern)
-        if versions is None or spans is None:
+        chosen = self.store.chosen_at(at, valid_at, pattern)
+        spans = None if chosen is None else self.store.spans_at(at, pattern)
+        if chosen is None or spans is None:
             return None
-        return state_from_spans(*spans, versions=versions, valid_at=valid_at)
+        return state_from_spans(*spans, chosen=chosen)
 
     def _from_spans(
         self, at: Stamp | None, known_at: Stamp | None, pattern: str | None

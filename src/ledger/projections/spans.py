@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -52,14 +52,17 @@ from ledger.times import Stamp
 from ledger.values import Value
 
 __all__ = [
+    "Choice",
     "ClaimSpan",
     "CorroborationSpan",
     "RebuttalSpan",
     "Spans",
     "VersionSpan",
+    "choose",
     "containing",
     "first_change",
     "lapses",
+    "pick",
     "slices",
     "state_from_spans",
     "stream_spans",
@@ -148,6 +151,22 @@ class VersionSpan:
     as_of: Stamp
     stated_at: Stamp
     citation: str | None
+
+
+@attrs.frozen(kw_only=True)
+class Choice:
+    """
+    The version of a claim that ``valid_at`` chooses, and its revisions by then.
+
+    .. versionadded:: 0.1.0
+    """
+
+    claim_id: str
+    value: Value
+    as_of: Stamp
+    stated_at: Stamp
+    citation: str | None
+    revisions: int
 
 
 Spans = tuple[list[ClaimSpan], list[RebuttalSpan], list[CorroborationSpan]]
@@ -431,8 +450,7 @@ def state_from_spans(
     rebuttals: Iterable[RebuttalSpan],
     corroborations: Iterable[CorroborationSpan],
     *,
-    versions: Iterable[VersionSpan] = (),
-    valid_at: Stamp | None = None,
+    chosen: Mapping[str, Choice] | None = None,
 ) -> tuple[SubjectState, ...]:
     """
     Assemble subject states from the spans that contain one moment.
@@ -440,14 +458,14 @@ def state_from_spans(
     Claims keep the order replay gives them (by position, then ``seq``), and so
     do their rebuttals and corroborations; subjects are sorted.
 
-    With *valid_at*, each claim takes the latest of its *versions* (those
-    containing the same moment) whose ``as_of`` is known by then, and each
-    source keeps one claim, as `ledger.projections.contested.summarize` does.
+    With *chosen* (`choose` for a ``valid_at``), each claim shows the version
+    chosen for it, a claim with none is left out, and each source keeps one
+    claim, as `ledger.projections.contested.summarize` does.
 
     .. versionadded:: 0.1.0
     """
-    if valid_at is not None:
-        claims = _valid_at(claims, versions, valid_at)
+    if chosen is not None:
+        claims = _as_chosen(claims, chosen)
     disputes: dict[str, list[RebuttalSpan]] = {}
     for r in rebuttals:
         disputes.setdefault(r.claim_id, []).append(r)
@@ -496,39 +514,89 @@ def state_from_spans(
                 )
             )
         states.append(
-            subject_state(subject, tuple(built) if valid_at is None else _latest_words(built))
+            subject_state(subject, tuple(built) if chosen is None else _latest_words(built))
         )
     return tuple(states)
 
 
-def _valid_at(
-    claims: Iterable[ClaimSpan], versions: Iterable[VersionSpan], valid_at: Stamp
-) -> list[ClaimSpan]:
-    # Each claim as its latest version known by valid_at shows it; a claim
-    # with none is left out. Revisions count the versions standing up to the
-    # one chosen, the claim's own first version aside.
-    standing: dict[str, list[VersionSpan]] = {}
-    for version in versions:
-        standing.setdefault(version.claim_id, []).append(version)
+def choose(versions: Iterable[VersionSpan], at: int | None, valid_at: Stamp) -> dict[str, Choice]:
+    """
+    Return each claim's latest version standing at *at* with ``as_of`` known by *valid_at*.
+
+    *at* is ``until_us`` (``None``: from the last moment on). A claim with no
+    such version has no choice. Its revisions count the versions standing
+    up to the one chosen, the claim's own first version aside. The stores
+    choose from their rows with `pick`, as this does.
+
+    .. versionadded:: 0.1.0
+    """
+    standing = sorted(
+        (v for v in versions if _stands(v.start, v.end, at)),
+        key=lambda v: (v.claim_id, v.position, v.seq),
+    )
+    picked = pick(((v.claim_id, v.first, v.as_of.until_us, v) for v in standing), valid_at.until_us)
+    return {
+        claim_id: Choice(
+            claim_id=claim_id,
+            value=v.value,
+            as_of=v.as_of,
+            stated_at=v.stated_at,
+            citation=v.citation,
+            revisions=revisions,
+        )
+        for claim_id, (v, revisions) in picked.items()
+    }
+
+
+T = TypeVar("T")
+
+
+def pick(
+    standing: Iterable[tuple[str, bool, int, T]], valid_until: int
+) -> dict[str, tuple[T, int]]:
+    """
+    Return, per claim, the last version whose ``as_of`` ends by *valid_until*, and its revisions.
+
+    Args:
+        standing: ``(claim_id, first, as_of_until, version)`` for the versions
+            standing at a moment, each claim's together and in replay order.
+        valid_until: ``valid_at.until_us``.
+
+    .. versionadded:: 0.1.0
+    """
+    chosen: dict[str, tuple[T, int]] = {}
+    claim, count, lead = None, 0, False
+    for claim_id, first, as_of_until, version in standing:
+        if claim_id != claim:
+            claim, count, lead = claim_id, 0, first
+        count += 1
+        if as_of_until <= valid_until:
+            chosen[claim_id] = (version, count - lead)
+    return chosen
+
+
+def _stands(start: int, end: int | None, at: int | None) -> bool:
+    # As `containing` has it: start <= at < end, and no end for no `at`.
+    if at is None:
+        return end is None
+    return start <= at and (end is None or end > at)
+
+
+def _as_chosen(claims: Iterable[ClaimSpan], chosen: Mapping[str, Choice]) -> list[ClaimSpan]:
     out = []
     for span in claims:
-        live = sorted(standing.get(span.claim_id, ()), key=_REPLAY_ORDER)
-        index = next(
-            (i for i in reversed(range(len(live))) if live[i].as_of.known_by(valid_at)), None
-        )
-        if index is None:
-            continue
-        chosen = live[index]
-        out.append(
-            attrs.evolve(
-                span,
-                value=chosen.value,
-                as_of=chosen.as_of,
-                stated_at=chosen.stated_at,
-                citation=chosen.citation,
-                revisions=index + 1 - live[0].first,
+        choice = chosen.get(span.claim_id)
+        if choice is not None:
+            out.append(
+                attrs.evolve(
+                    span,
+                    value=choice.value,
+                    as_of=choice.as_of,
+                    stated_at=choice.stated_at,
+                    citation=choice.citation,
+                    revisions=choice.revisions,
+                )
             )
-        )
     return out
 
 

@@ -28,7 +28,7 @@ from ledger.events import ClaimAsserted, Event
 from ledger.times import Stamp, format_utc, parse_stamp
 
 if TYPE_CHECKING:
-    from ledger.projections.spans import Spans, VersionSpan
+    from ledger.projections.spans import Choice, Spans
 
 __all__ = [
     "GENESIS_HASH",
@@ -326,10 +326,13 @@ class EventStore(Protocol):
         """
         ...
 
-    def versions_at(self, at: Stamp | None, pattern: str | None) -> list[VersionSpan] | None:
+    def chosen_at(
+        self, at: Stamp | None, valid_at: Stamp, pattern: str | None
+    ) -> dict[str, Choice] | None:
         """
-        Return the version spans that contain *at*: what ``valid_at`` chooses from.
+        Return, per claim, the version ``valid_at`` chooses among those standing at *at*.
 
+        `ledger.projections.spans.choose` over the store's version spans;
         ``None`` from a store that keeps none, whose callers replay.
         """
         ...

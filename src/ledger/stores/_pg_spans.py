@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ledger.commands import rebuttal_carrying
 from ledger.projections.spans import (
+    Choice,
     Spans,
-    VersionSpan,
     slices,
     stream_spans,
     stream_versions,
@@ -35,16 +35,17 @@ from ledger.stores._spans import (
     _corroboration_row,
     _rebuttal_row,
     _version_row,
+    choices_of_rows,
     spans_of_rows,
-    versions_of_rows,
 )
 from ledger.stores.postgres import glob_prefix, like_prefix
 
 if TYPE_CHECKING:
     from ledger.stores._base import StoredEvent
     from ledger.stores.postgres import PostgresStore
+    from ledger.times import Stamp
 
-__all__ = ["SCHEMA", "VERSION_SCHEMA", "query", "query_versions", "rebuild", "refresh"]
+__all__ = ["SCHEMA", "VERSION_SCHEMA", "query", "query_chosen", "rebuild", "refresh"]
 
 _TEXT: Final = 'text COLLATE "C"'
 SCHEMA: Final = (
@@ -81,13 +82,13 @@ SCHEMA: Final = (
 VERSION_SCHEMA: Final = (
     f"""
     CREATE TABLE version_spans (
-        event_id {_TEXT} NOT NULL, claim_id {_TEXT} NOT NULL, subject {_TEXT} NOT NULL,
-        first integer, pos_until bigint, pos_start bigint, seq bigint, span_start bigint,
-        span_end bigint, value text, as_of text, stated_at text, citation text
+        claim_id {_TEXT} NOT NULL, subject {_TEXT} NOT NULL, first integer,
+        pos_until bigint, pos_start bigint, seq bigint, span_end bigint, as_of_until bigint,
+        value text, as_of text, stated_at text, citation text
     )
     """,
     "CREATE INDEX version_spans_claim ON version_spans (claim_id)",
-    "CREATE INDEX version_spans_subject ON version_spans (subject, span_start)",
+    "CREATE INDEX version_spans_subject ON version_spans (subject, pos_until)",
 )
 """The table `valid_at` reads, made apart: a ledger made before it gets it on its next write."""
 
@@ -153,39 +154,59 @@ def rebuild(store: PostgresStore) -> int:
 def _select(
     store: PostgresStore, table: str, columns: str, at: int | None, pattern: str | None
 ) -> list[tuple[Any, ...]]:
+    where, params = _where(table, at, pattern)
+    rows = store.conn.execute(f"SELECT {columns} FROM {table} WHERE {where}", params).fetchall()  # noqa: S608
+    return _matching(rows, 1 if table == "claim_spans" else 2, pattern)
+
+
+def _matching(
+    rows: list[tuple[Any, ...]], subject: int, pattern: str | None
+) -> list[tuple[Any, ...]]:
+    # The LIKE of the query narrowed the rows by the literal prefix; the glob
+    # itself is matched here, exactly as the other stores match it.
+    if pattern is None or glob_prefix(pattern) == pattern:
+        return rows
+    return [row for row in rows if fnmatchcase(row[subject], pattern)]
+
+
+def _where(table: str, at: int | None, pattern: str | None) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
-    literal = pattern is not None and glob_prefix(pattern) == pattern
-    if literal:
+    if pattern is not None and glob_prefix(pattern) == pattern:
         # One subject: equality lets the index bound span_start too.
         clauses.append("subject = %s")
         params.append(pattern)
     elif pattern is not None:
-        # The literal prefix narrows the rows through the index; the glob
-        # itself is matched here, exactly as the other stores match it.
         clauses.append("subject LIKE %s")
         params.append(like_prefix(pattern))
     ends = table != "corroboration_spans"
+    start = "pos_until" if table == "version_spans" else "span_start"
     if at is None:
         if ends:
             clauses.append("span_end IS NULL")
     else:
-        clauses.append("span_start <= %s")
+        clauses.append(f"{start} <= %s")
         params.append(at)
         if ends:
             clauses.append("(span_end IS NULL OR span_end > %s)")
             params.append(at)
-    where = " AND ".join(clauses) or "TRUE"
-    rows = store.conn.execute(f"SELECT {columns} FROM {table} WHERE {where}", params).fetchall()  # noqa: S608
-    if pattern is None or literal:
-        return rows
-    subject = 1 if table == "claim_spans" else 2
-    return [row for row in rows if fnmatchcase(row[subject], pattern)]
+    return " AND ".join(clauses) or "TRUE", params
 
 
-def query_versions(store: PostgresStore, at: int | None, pattern: str | None) -> list[VersionSpan]:
-    """Return the version spans containing *at* (``None``: the end) of the subjects asked for."""
-    return versions_of_rows(_select(store, "version_spans", _VERSION_COLUMNS, at, pattern))
+_STANDING: Final = (
+    "SELECT claim_id, first, as_of_until, value, coalesce(as_of, stated_at), stated_at, "
+    "citation, subject FROM version_spans WHERE {where} "
+    "ORDER BY subject, claim_id, pos_until, pos_start, seq"
+)
+
+
+def query_chosen(
+    store: PostgresStore, at: int | None, valid_at: Stamp, pattern: str | None
+) -> dict[str, Choice]:
+    """Return `choose` for the versions standing at *at* of the subjects asked for."""
+    where, params = _where("version_spans", at, pattern)
+    rows = store.conn.execute(_STANDING.format(where=where), params).fetchall()
+    return choices_of_rows(_matching(rows, 7, pattern), valid_at)
 
 
 def query(store: PostgresStore, at: int | None, pattern: str | None) -> Spans:

@@ -21,11 +21,13 @@ from ledger import codec
 from ledger.commands import rebuttal_carrying
 from ledger.projections.contested import Corroboration, Rebuttal
 from ledger.projections.spans import (
+    Choice,
     ClaimSpan,
     CorroborationSpan,
     RebuttalSpan,
     Spans,
     VersionSpan,
+    pick,
     slices,
     stream_spans,
     stream_versions,
@@ -36,14 +38,14 @@ from ledger.values import Value
 
 __all__ = [
     "ALL_TABLES",
+    "choices_of_rows",
     "create",
     "exists",
     "query",
-    "query_versions",
+    "query_chosen",
     "rebuild",
     "refresh",
     "spans_of_rows",
-    "versions_of_rows",
 ]
 
 
@@ -60,8 +62,8 @@ _CORROBORATION_COLUMNS = (
     "seq, span_start"
 )
 _VERSION_COLUMNS = (
-    "event_id, claim_id, subject, first, pos_until, pos_start, seq, span_start, span_end, value, "
-    "as_of, stated_at, citation"
+    "claim_id, subject, first, pos_until, pos_start, seq, span_end, as_of_until, value, as_of, "
+    "stated_at, citation"
 )
 
 # Each table is clustered by subject, then claim: the spans of one subject are
@@ -83,8 +85,9 @@ _SCHEMA = (
         "PRIMARY KEY (subject, claim_id, corroboration_id)) WITHOUT ROWID"
     ),
     (
+        # In replay order within each claim: the order valid_at counts them in.
         f"CREATE TABLE IF NOT EXISTS version_spans ({_VERSION_COLUMNS}, "
-        "PRIMARY KEY (subject, claim_id, seq)) WITHOUT ROWID"
+        "PRIMARY KEY (subject, claim_id, pos_until, pos_start, seq)) WITHOUT ROWID"
     ),
 )
 ALL_TABLES = ("claim_spans", "rebuttal_spans", "corroboration_spans", "version_spans")
@@ -211,19 +214,19 @@ def _value_text(value: Value) -> str:
 
 
 def _version_row(span: VersionSpan) -> tuple[object, ...]:
+    as_of, stated_at = str(span.as_of), str(span.stated_at)
     return (
-        span.event_id,
         span.claim_id,
         span.subject,
         int(span.first),
         span.position[0],
         span.position[1],
         span.seq,
-        span.start,
         span.end,
+        span.as_of.until_us,
         _value_text(span.value),
-        str(span.as_of),
-        str(span.stated_at),
+        None if as_of == stated_at else as_of,  # most versions describe when they were stated
+        stated_at,
         span.citation,
     )
 
@@ -277,42 +280,52 @@ def query(conn: sqlite3.Connection, at: int | None, pattern: str | None) -> Span
     )
 
 
-def query_versions(
-    conn: sqlite3.Connection, at: int | None, pattern: str | None
-) -> list[VersionSpan]:
-    """Return the version spans containing *at* (``None``: the end) of the subjects asked for."""
-    where, params = _where(at, pattern, ends=True)
-    return versions_of_rows(
-        conn.execute(f"SELECT {_VERSION_COLUMNS} FROM version_spans WHERE {where}", params)  # noqa: S608
-    )
+# The versions standing at a moment, each claim's in replay order: the key's
+# order, so the scan needs no sort.
+_STANDING = (
+    "SELECT claim_id, first, as_of_until, value, coalesce(as_of, stated_at), stated_at, "
+    "citation FROM version_spans WHERE {where} "
+    "ORDER BY subject, claim_id, pos_until, pos_start, seq"
+)
 
 
-def versions_of_rows(rows: Iterable[Sequence[Any]]) -> list[VersionSpan]:
-    """Build version spans from rows of their table, in its column order (either store's)."""
+def query_chosen(
+    conn: sqlite3.Connection, at: int | None, valid_at: Stamp, pattern: str | None
+) -> dict[str, Choice]:
+    """Return `choose` for the versions standing at *at* of the subjects asked for."""
+    where, params = _where(at, pattern, ends=True, start="pos_until")
+    rows = conn.execute(_STANDING.format(where=where), params)
+    return choices_of_rows(rows, valid_at)
+
+
+def choices_of_rows(rows: Iterable[Sequence[Any]], valid_at: Stamp) -> dict[str, Choice]:
+    """
+    Choose from rows of ``_STANDING``'s columns (either store's) with `pick`.
+
+    Only the chosen versions' values and times are decoded.
+    """
     values: dict[str | bytes, Value] = {}
     stamps: dict[str, Stamp] = {}
-    out = []
-    for row in rows:
-        value = values.get(row[9])
+
+    def stamp(text: str) -> Stamp:
+        found = stamps.get(text)
+        if found is None:
+            found = stamps[text] = parse_stamp(text)
+        return found
+
+    out = {}
+    picked = pick(((row[0], bool(row[1]), row[2], row) for row in rows), valid_at.until_us)
+    for claim_id, (row, revisions) in picked.items():
+        value = values.get(row[3])
         if value is None:
-            value = values[row[9]] = codec.value_from_bytes(row[9])
-        as_of = stamps.get(row[10]) or stamps.setdefault(row[10], parse_stamp(row[10]))
-        stated_at = stamps.get(row[11]) or stamps.setdefault(row[11], parse_stamp(row[11]))
-        out.append(
-            VersionSpan(
-                event_id=row[0],
-                claim_id=row[1],
-                subject=row[2],
-                first=bool(row[3]),
-                position=(row[4], row[5]),
-                seq=row[6],
-                start=row[7],
-                end=row[8],
-                value=value,
-                as_of=as_of,
-                stated_at=stated_at,
-                citation=row[12],
-            )
+            value = values[row[3]] = codec.value_from_bytes(row[3])
+        out[claim_id] = Choice(
+            claim_id=claim_id,
+            value=value,
+            as_of=stamp(row[4]),
+            stated_at=stamp(row[5]),
+            citation=row[6],
+            revisions=revisions,
         )
     return out
 
@@ -395,7 +408,9 @@ def spans_of_rows(
     )
 
 
-def _where(at: int | None, pattern: str | None, *, ends: bool) -> tuple[str, tuple[object, ...]]:
+def _where(
+    at: int | None, pattern: str | None, *, ends: bool, start: str = "span_start"
+) -> tuple[str, tuple[object, ...]]:
     clauses: list[str] = []
     params: list[object] = []
     if pattern is not None and glob_prefix(pattern) == pattern:
@@ -409,7 +424,7 @@ def _where(at: int | None, pattern: str | None, *, ends: bool) -> tuple[str, tup
         if ends:
             clauses.append("span_end IS NULL")
     else:
-        clauses.append("span_start <= ?")
+        clauses.append(f"{start} <= ?")
         params.append(at)
         if ends:
             clauses.append("(span_end IS NULL OR span_end > ?)")

@@ -200,9 +200,9 @@ class MemoryStore:
         """Return ``None``: the memory store keeps no spans, so queries replay."""
         del at, pattern
 
-    def versions_at(self, at: Stamp | None, pattern: str | None) -> None:
+    def chosen_at(self, at: Stamp | None, valid_at: Stamp, pattern: str | None) -> None:
         """Return ``None``: the memory store keeps no spans, so queries replay."""
-        del at, pattern
+        del at, valid_at, pattern
 
     def rebuild(self) -> int:
         """Return 0: the memory store derives nothing it would have to rebuild."""

@@ -58,8 +58,8 @@ from ledger.times import Stamp, utc_now
 if TYPE_CHECKING:
     import psycopg
 
+    from ledger.projections.spans import Choice
     from ledger.projections.spans import Spans as _SpansT
-    from ledger.projections.spans import VersionSpan
 
 __all__ = ["SCHEMA_VERSION", "URL_SCHEMES", "PostgresStore", "glob_prefix", "is_url"]
 
@@ -421,9 +421,11 @@ class PostgresStore:
         with self._errors():
             return _pg_spans.query(self, None if at is None else at.until_us, pattern)
 
-    def versions_at(self, at: Stamp | None, pattern: str | None) -> list[VersionSpan] | None:
+    def chosen_at(
+        self, at: Stamp | None, valid_at: Stamp, pattern: str | None
+    ) -> dict[str, Choice] | None:
         """
-        Return the version spans that contain *at*, for ``valid_at``.
+        Return, per claim, the version ``valid_at`` chooses among those standing at *at*.
 
         ``None`` when the ledger has no version table yet: the caller then replays.
 
@@ -434,7 +436,9 @@ class PostgresStore:
         with self._errors():
             if not self._has_versions():
                 return None
-            return _pg_spans.query_versions(self, None if at is None else at.until_us, pattern)
+            return _pg_spans.query_chosen(
+                self, None if at is None else at.until_us, valid_at, pattern
+            )
 
     def rebuild(self) -> int:
         """

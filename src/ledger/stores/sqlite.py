@@ -52,8 +52,8 @@ from ledger.times import Stamp, utc_now
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from ledger.projections.spans import Choice
     from ledger.projections.spans import Spans as _SpansT
-    from ledger.projections.spans import VersionSpan
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -438,9 +438,11 @@ class SqliteStore:
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
-    def versions_at(self, at: Stamp | None, pattern: str | None) -> list[VersionSpan] | None:
+    def chosen_at(
+        self, at: Stamp | None, valid_at: Stamp, pattern: str | None
+    ) -> dict[str, Choice] | None:
         """
-        Return the version spans that contain *at*, for ``valid_at``.
+        Return, per claim, the version ``valid_at`` chooses among those standing at *at*.
 
         ``None`` when the file has no version table yet: the caller then replays.
 
@@ -451,7 +453,9 @@ class SqliteStore:
         try:
             if not _spans.exists(self.conn, ("version_spans",)):
                 return None
-            return _spans.query_versions(self.conn, None if at is None else at.until_us, pattern)
+            return _spans.query_chosen(
+                self.conn, None if at is None else at.until_us, valid_at, pattern
+            )
         except sqlite3.Error as e:
             raise _busy(self.path, e) from None
 
