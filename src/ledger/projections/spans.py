@@ -3,9 +3,10 @@ Spans: each claim's state as a step function of the stated axis.
 
 The fast path behind `ledger.Ledger.state`. Instead of replaying events at
 query time, the store keeps, for every claim, the spans of ``at`` over which
-its value, revision count and retraction stay the same, and for every
-rebuttal and corroboration the span over which it counts. A query for a
-moment then picks the spans that contain it.
+its value, revision count and retraction stay the same, for every
+rebuttal and corroboration the span over which it counts, and for every
+version of a claim's value the span over which it stands (what ``valid_at``
+chooses from). A query for a moment then picks the spans that contain it.
 
 Rules of this module:
 
@@ -18,6 +19,9 @@ Rules of this module:
 - A rebuttal counts from its own position until its source retracts it or
   its counter-claim is first revised or retracted (that position is passed
   in, since the counter-claim is a stream of its own).
+- A version stands from its own position until its source retracts that
+  version; a retraction of the whole claim leaves its versions standing (the
+  claim's span says it is retracted).
 - These rules restate `ledger.projections.contested`; a property test keeps
   the two equal for random ledgers and cut-offs.
 """
