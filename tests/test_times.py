@@ -55,6 +55,17 @@ near_stamps = st.builds(
     precisions,
 )
 stamps = st.one_of(wide_stamps, near_stamps)
+# Times of day a year away from the ends of the range, to be written with any offset.
+offset_stamps = st.builds(
+    Stamp.from_datetime,
+    st.datetimes(
+        min_value=naive(2, 1, 1),
+        max_value=naive(9997, 12, 31, 23, 59, 59, 999999),
+        timezones=st.just(UTC),
+    ),
+    st.sampled_from([Precision.MINUTE, Precision.SECOND, Precision.MICROSECOND]),
+)
+offsets = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59)
 
 
 @pytest.mark.parametrize(
@@ -246,18 +257,7 @@ def test_until_us_is_the_end_of_the_stamp(stamp):
     assert until_us(str(stamp)) == stamp.until_us
 
 
-@given(
-    st.builds(
-        Stamp.from_datetime,
-        st.datetimes(
-            min_value=naive(2, 1, 1),
-            max_value=naive(9997, 12, 31, 23, 59, 59, 999999),
-            timezones=st.just(UTC),
-        ),
-        st.sampled_from([Precision.MINUTE, Precision.SECOND, Precision.MICROSECOND]),
-    ),
-    st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
-)
+@given(offset_stamps, offsets)
 def test_until_us_of_a_time_with_an_offset(stamp, offset_minutes):
     """A time written with an offset (not a canonical form) ends where its stamp does."""
     local = stamp.start.astimezone(timezone(timedelta(minutes=offset_minutes)))
@@ -551,18 +551,7 @@ def test_round_trip(stamp):
     assert str(again) == str(stamp)
 
 
-@given(
-    st.builds(
-        Stamp.from_datetime,
-        st.datetimes(
-            min_value=naive(2, 1, 1),
-            max_value=naive(9997, 12, 31, 23, 59, 59, 999999),
-            timezones=st.just(UTC),
-        ),
-        st.sampled_from([Precision.MINUTE, Precision.SECOND, Precision.MICROSECOND]),
-    ),
-    st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
-)
+@given(offset_stamps, offsets)
 def test_round_trip_through_an_offset(stamp, offset_minutes):
     """A date-time written in any offset parses back to the same UTC stamp."""
     local = stamp.start.astimezone(timezone(timedelta(minutes=offset_minutes)))
