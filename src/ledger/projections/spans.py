@@ -137,8 +137,8 @@ class VersionSpan:
     One version of a claim's value, standing for every ``at`` in ``[start, end)``.
 
     The claim itself or a revision, from its position until its source
-    retracts that version. What ``valid_at`` chooses from: the latest version whose ``as_of`` is
-    known by then, among those that stand at ``at``.
+    retracts that version. What ``valid_at`` chooses from: the latest version
+    whose ``as_of`` is known by then, among those that stand at ``at``.
 
     .. versionadded:: 0.1.0
     """
@@ -552,12 +552,12 @@ def choose(versions: Iterable[VersionSpan], at: int | None, valid_at: Stamp) -> 
     }
 
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 def pick(
-    standing: Iterable[tuple[str, bool, int, T]], valid_until: int
-) -> dict[str, tuple[T, int]]:
+    standing: Iterable[tuple[str, bool, int, _T]], valid_until: int
+) -> dict[str, tuple[_T, int]]:
     """
     Return, per claim, the last version whose ``as_of`` ends by *valid_until*, and its revisions.
 
@@ -568,7 +568,7 @@ def pick(
 
     .. versionadded:: 0.1.0
     """
-    chosen: dict[str, tuple[T, int]] = {}
+    chosen: dict[str, tuple[_T, int]] = {}
     claim, count, lead = None, 0, False
     for claim_id, first, as_of_until, version in standing:
         if claim_id != claim:

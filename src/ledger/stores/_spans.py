@@ -304,24 +304,13 @@ def choices_of_rows(rows: Iterable[Sequence[Any]], valid_at: Stamp) -> dict[str,
 
     Only the chosen versions' values and times are decoded.
     """
-    values: dict[str | bytes, Value] = {}
-    stamps: dict[str, Stamp] = {}
-
-    def stamp(text: str) -> Stamp:
-        found = stamps.get(text)
-        if found is None:
-            found = stamps[text] = parse_stamp(text)
-        return found
-
+    value, stamp = _decoders()
     out = {}
     picked = pick(((row[0], bool(row[1]), row[2], row) for row in rows), valid_at.until_us)
     for claim_id, (row, revisions) in picked.items():
-        value = values.get(row[3])
-        if value is None:
-            value = values[row[3]] = codec.value_from_bytes(row[3])
         out[claim_id] = Choice(
             claim_id=claim_id,
-            value=value,
+            value=value(row[3]),
             as_of=stamp(row[4]),
             stated_at=stamp(row[5]),
             citation=row[6],
@@ -330,13 +319,8 @@ def choices_of_rows(rows: Iterable[Sequence[Any]], valid_at: Stamp) -> dict[str,
     return out
 
 
-def spans_of_rows(
-    claims: Iterable[Sequence[Any]],
-    rebuttals: Iterable[Sequence[Any]],
-    corroborations: Iterable[Sequence[Any]],
-) -> Spans:
-    """Build spans from rows of the three tables, in their column order (either store's)."""
-    # A full state reads hundreds of thousands of spans holding far fewer
+def _decoders() -> tuple[Callable[[str | bytes], Value], Callable[[str], Stamp]]:
+    # A full state reads hundreds of thousands of rows holding far fewer
     # distinct values and times: decode each once per query.
     values: dict[str | bytes, Value] = {}
     stamps: dict[str, Stamp] = {}
@@ -353,6 +337,16 @@ def spans_of_rows(
             found = stamps[text] = parse_stamp(text)
         return found
 
+    return value, stamp
+
+
+def spans_of_rows(
+    claims: Iterable[Sequence[Any]],
+    rebuttals: Iterable[Sequence[Any]],
+    corroborations: Iterable[Sequence[Any]],
+) -> Spans:
+    """Build spans from rows of the three tables, in their column order (either store's)."""
+    value, stamp = _decoders()
     return (
         [
             ClaimSpan(
