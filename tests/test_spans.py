@@ -346,6 +346,10 @@ def test_a_ledger_without_version_spans_replays_valid_at_until_its_next_write(en
         assert len(ledger.store.chosen_at(None, parse_stamp("2022-03-03"), None) or ()) == 2
         for valid_at in ("2022-03-01", "2022-03-02", "2022-03-03"):
             assert ledger.state(valid_at=valid_at) == ledger.replayed_state(valid_at=valid_at)
+        ledger.store.conn.execute("DROP TABLE version_spans")  # type: ignore[attr-defined]
+    with Ledger(store()) as ledger:
+        assert ledger.store.rebuild() == 2  # rebuild makes the table too
+        assert ledger.state(valid_at="2022-03-02") == ledger.replayed_state(valid_at="2022-03-02")
 
 
 def test_an_old_file_works_and_rebuild_gives_it_the_clustered_layout(tmp_path):

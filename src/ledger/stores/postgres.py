@@ -397,18 +397,28 @@ class PostgresStore:
     def _refresh_spans(self) -> None:
         from ledger.stores import _pg_spans  # noqa: PLC0415
 
-        if not self._has_versions():  # a ledger made before them: make and fill them
-            # Not remembered here: the transaction may yet roll back.
-            for statement in _pg_spans.VERSION_SCHEMA:
-                self._execute(statement)
+        if self._make_versions():  # a ledger made before them: fill them
             _pg_spans.rebuild(self)
         elif self._touched:
             _pg_spans.refresh(self, self._touched)
 
+    def _make_versions(self) -> bool:
+        # Inside a write: create the version table of a ledger made before it.
+        from ledger.stores import _pg_spans  # noqa: PLC0415
+
+        if self._has_versions():
+            return False
+        for statement in _pg_spans.VERSION_SCHEMA:
+            self._execute(statement)
+        return True
+
     def _has_versions(self) -> bool:
-        if not self._versions:
-            self._versions = "version_spans" in self._tables()
-        return self._versions
+        # Remembered once seen outside a transaction: one that made it may yet roll back.
+        if self._versions:
+            return True
+        found = "version_spans" in self._tables()
+        self._versions = found and self.conn.info.transaction_status.name == "IDLE"
+        return found
 
     def spans_at(self, at: Stamp | None, pattern: str | None) -> _SpansT:
         """
@@ -449,6 +459,7 @@ class PostgresStore:
         from ledger.stores import _pg_spans  # noqa: PLC0415
 
         with self._write():
+            self._make_versions()
             return _pg_spans.rebuild(self)
 
     # -- reading ----------------------------------------------------------------------
