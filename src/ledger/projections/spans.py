@@ -468,17 +468,9 @@ def state_from_spans(
 
     .. versionadded:: 0.1.0
     """
-    if chosen is not None:
-        claims = _as_chosen(claims, chosen)
-    disputes: dict[str, list[RebuttalSpan]] = {}
-    for r in rebuttals:
-        disputes.setdefault(r.claim_id, []).append(r)
-    confirms: dict[str, list[CorroborationSpan]] = {}
-    for c in corroborations:
-        confirms.setdefault(c.claim_id, []).append(c)
-    by_subject: dict[str, list[ClaimSpan]] = {}
-    for span in claims:
-        by_subject.setdefault(span.subject, []).append(span)
+    disputes = _by(rebuttals, "claim_id")
+    confirms = _by(corroborations, "claim_id")
+    by_subject = _by(claims, "subject")
     # A state of every subject builds a ClaimState for each of hundreds of
     # thousands of claims, most neither rebutted nor corroborated: the loop is
     # inline, and such a claim's status is looked up, not worked out again.
@@ -492,6 +484,10 @@ def state_from_spans(
         built = []
         for span in spans:
             claim_id = span.claim_id
+            # What the claim shows: its span's version, or the one chosen for valid_at.
+            shown: ClaimSpan | Choice | None = span if chosen is None else chosen.get(claim_id)
+            if shown is None:
+                continue
             rebutted = disputes.get(claim_id, none)
             confirmed = confirms.get(claim_id, none)
             if rebutted or confirmed:
@@ -507,19 +503,20 @@ def state_from_spans(
                     id=claim_id,
                     source=span.source,
                     via=span.via,
-                    value=span.value,
-                    as_of=span.as_of,
-                    stated_at=span.stated_at,
+                    value=shown.value,
+                    as_of=shown.as_of,
+                    stated_at=shown.stated_at,
                     status=status,
-                    revisions=span.revisions,
+                    revisions=shown.revisions,
                     rebutted_by=rebutted_by,
                     corroborated_by=corroborated_by,
-                    citation=span.citation,
+                    citation=shown.citation,
                 )
             )
-        states.append(
-            subject_state(subject, tuple(built) if chosen is None else _latest_words(built))
-        )
+        if chosen is None:
+            states.append(subject_state(subject, tuple(built)))
+        elif built:
+            states.append(subject_state(subject, _latest_words(built)))
     return tuple(states)
 
 
@@ -586,24 +583,6 @@ def _stands(start: int, end: int | None, at: int | None) -> bool:
     return start <= at and (end is None or end > at)
 
 
-def _as_chosen(claims: Iterable[ClaimSpan], chosen: Mapping[str, Choice]) -> list[ClaimSpan]:
-    out = []
-    for span in claims:
-        choice = chosen.get(span.claim_id)
-        if choice is not None:
-            out.append(
-                attrs.evolve(
-                    span,
-                    value=choice.value,
-                    as_of=choice.as_of,
-                    stated_at=choice.stated_at,
-                    citation=choice.citation,
-                    revisions=choice.revisions,
-                )
-            )
-    return out
-
-
 def _latest_words(claims: Sequence[ClaimState]) -> tuple[ClaimState, ...]:
     # Each source's latest word about valid_at: its claim with the latest
     # as_of, a live one before a retracted one, the later of equals.
@@ -620,6 +599,16 @@ def _word(claim: ClaimState) -> tuple[bool, tuple[int, int]]:
 
 
 _REPLAY_ORDER = operator.attrgetter("position", "seq")
+_K = TypeVar("_K")
+
+
+def _by(items: Iterable[_K], name: str) -> dict[str, list[_K]]:
+    # The items grouped by one of their text fields, each group in the items' order.
+    groups: dict[str, list[_K]] = {}
+    key = operator.attrgetter(name)
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
 
 
 def _status(retracted: bool, rebutted: Sequence[object], confirmed: Sequence[object]) -> str:
