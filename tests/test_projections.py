@@ -561,6 +561,14 @@ def test_valid_at_keeps_each_sources_claim_with_the_latest_as_of(book):
     assert [c.id for c in book.state(valid_at="2022-03-18")[CIVILIANS].claims] == ["old", "ua"]
 
 
+def test_valid_at_keeps_the_later_of_a_sources_claims_with_the_same_as_of(book):
+    """Two claims of one source about the same day: the one replayed later is its word."""
+    book.claim(CIVILIANS, 300, source="UN", stated_at="2022-03-10", id="first")
+    book.claim(CIVILIANS, 320, source="UN", stated_at="2022-03-10", id="second")
+    for state in (book.state(valid_at="2022-03-10"), book.replayed_state(valid_at="2022-03-10")):
+        assert [c.id for c in state[CIVILIANS].claims] == ["second"]
+
+
 def test_valid_at_picks_the_latest_version_known_by_then(book):
     """A revision describing a later day does not answer for an earlier one."""
     book.claim(CIVILIANS, 300, source="UN", stated_at="2022-03-10", id="c")

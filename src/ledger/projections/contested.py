@@ -22,7 +22,7 @@ Rules of this projection (all transition rules sit here):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -47,6 +47,7 @@ __all__ = [
     "SubjectProjection",
     "SubjectState",
     "claim_status",
+    "latest_words",
     "subject_state",
     "summarize",
 ]
@@ -358,23 +359,31 @@ def summarize(fold: SubjectFold, valid_at: Stamp | None = None) -> SubjectState 
         choice = _pick(claim, valid_at)
         if choice is not None:
             picked.append((claim, *choice))
-    if valid_at is not None:
-        # Each source's latest word about valid_at: the claim with the latest as_of.
-        # A withdrawn claim is no source's standing word: a live one wins.
-        best: dict[str, tuple[ClaimFold, int, Version]] = {}
-
-        def rank(item: tuple[ClaimFold, int, Version]) -> tuple[bool, tuple[int, int]]:
-            return (not item[0].retracted, item[2].as_of.sort_key)
-
-        for item in picked:
-            source = item[0].source
-            if source not in best or rank(item) >= rank(best[source]):
-                best[source] = item
-        picked = [item for item in picked if best[item[0].source] is item]
     if not picked:
         return None
     claims = tuple(_claim_state(fold, claim, index, version) for claim, index, version in picked)
-    return subject_state(fold.subject, claims)
+    return subject_state(fold.subject, claims if valid_at is None else latest_words(claims))
+
+
+def latest_words(claims: Sequence[ClaimState]) -> tuple[ClaimState, ...]:
+    """
+    Keep each source's latest word about ``valid_at``: its claim with the latest ``as_of``.
+
+    A withdrawn claim is no source's standing word: a live one wins; of
+    equals, the later. The claims keep their order.
+
+    .. versionadded:: 0.1.0
+    """
+    best: dict[str, ClaimState] = {}
+    for claim in claims:
+        held = best.get(claim.source)
+        if held is None or _word(claim) >= _word(held):
+            best[claim.source] = claim
+    return tuple(claim for claim in claims if best[claim.source] is claim)
+
+
+def _word(claim: ClaimState) -> tuple[bool, tuple[int, int]]:
+    return claim.status != "retracted", claim.as_of.sort_key
 
 
 def subject_state(subject: str, claims: tuple[ClaimState, ...]) -> SubjectState:

@@ -49,6 +49,7 @@ from ledger.projections.contested import (
     Rebuttal,
     SubjectState,
     claim_status,
+    latest_words,
     subject_state,
 )
 from ledger.stores import StoredEvent
@@ -165,7 +166,6 @@ class Choice:
     .. versionadded:: 0.1.0
     """
 
-    claim_id: str
     value: Value
     as_of: Stamp
     stated_at: Stamp
@@ -416,16 +416,10 @@ def containing(spans: Spans, at: int | None) -> Spans:
     .. versionadded:: 0.1.0
     """
     claims, rebuttals, corroborations = spans
-    if at is None:
-        return (
-            [c for c in claims if c.end is None],
-            [r for r in rebuttals if r.end is None],
-            list(corroborations),
-        )
     return (
-        [c for c in claims if c.start <= at and (c.end is None or c.end > at)],
-        [r for r in rebuttals if r.start <= at and (r.end is None or r.end > at)],
-        [c for c in corroborations if c.start <= at],
+        [c for c in claims if _stands(c.start, c.end, at)],
+        [r for r in rebuttals if _stands(r.start, r.end, at)],
+        [c for c in corroborations if _stands(c.start, None, at)],
     )
 
 
@@ -516,7 +510,7 @@ def state_from_spans(
         if chosen is None:
             states.append(subject_state(subject, tuple(built)))
         elif built:
-            states.append(subject_state(subject, _latest_words(built)))
+            states.append(subject_state(subject, latest_words(built)))
     return tuple(states)
 
 
@@ -538,7 +532,6 @@ def choose(versions: Iterable[VersionSpan], at: int | None, valid_at: Stamp) -> 
     picked = pick(((v.claim_id, v.first, v.as_of.until_us, v) for v in standing), valid_at.until_us)
     return {
         claim_id: Choice(
-            claim_id=claim_id,
             value=v.value,
             as_of=v.as_of,
             stated_at=v.stated_at,
@@ -577,25 +570,10 @@ def pick(
 
 
 def _stands(start: int, end: int | None, at: int | None) -> bool:
-    # As `containing` has it: start <= at < end, and no end for no `at`.
+    # Whether [start, end) contains `at`; with no `at` (the last moment on), whether it has no end.
     if at is None:
         return end is None
     return start <= at and (end is None or end > at)
-
-
-def _latest_words(claims: Sequence[ClaimState]) -> tuple[ClaimState, ...]:
-    # Each source's latest word about valid_at: its claim with the latest
-    # as_of, a live one before a retracted one, the later of equals.
-    best: dict[str, ClaimState] = {}
-    for claim in claims:
-        held = best.get(claim.source)
-        if held is None or _word(claim) >= _word(held):
-            best[claim.source] = claim
-    return tuple(claim for claim in claims if best[claim.source] is claim)
-
-
-def _word(claim: ClaimState) -> tuple[bool, tuple[int, int]]:
-    return claim.status != "retracted", claim.as_of.sort_key
 
 
 _REPLAY_ORDER = operator.attrgetter("position", "seq")

@@ -309,7 +309,6 @@ def choices_of_rows(rows: Iterable[Sequence[Any]], valid_at: Stamp) -> dict[str,
     picked = pick(((row[0], bool(row[1]), row[2], row) for row in rows), valid_at.until_us)
     for claim_id, (row, revisions) in picked.items():
         out[claim_id] = Choice(
-            claim_id=claim_id,
             value=value(row[3]),
             as_of=stamp(row[4]),
             stated_at=stamp(row[5]),
