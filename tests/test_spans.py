@@ -78,6 +78,8 @@ def test_known_at_and_valid_at_agree_with_replay(engine, data):
         {"valid_at": valid_at},
         {"at": at, "known_at": known_at},
         {"at": at, "known_at": known_at, "subjects": "c*"},
+        {"known_at": known_at, "valid_at": valid_at},
+        {"at": at, "known_at": known_at, "valid_at": valid_at, "subjects": "c*"},
     ):
         assert ledger.state(**kwargs) == ledger.replayed_state(**kwargs)
     ledger.close()
@@ -173,6 +175,7 @@ def test_known_at_reads_the_spans_and_recomputes_only_the_streams_written_to_sin
         ledger.rebut("c5", source="B", stated_at="2022-03-02", value=50, id="b5")
         asks = [{"known_at": known_at}, {"known_at": known_at, "at": "2022-03-01"}]
         asks += [{**ask, "subjects": "count.*"} for ask in asks]
+        asks += [{**ask, "valid_at": "2022-03-02"} for ask in asks]
         expected = [ledger.replayed_state(**ask) for ask in asks]
         assert expected[0]["count.s3"].claims[0].value == Quantity(amount=3)
         assert expected[0]["count.s5"].status == "single_source"
@@ -215,34 +218,66 @@ def test_known_at_keeps_a_rebuttal_whose_counter_claim_was_revised_only_since(en
 @settings(max_examples=50)
 @given(data=st.data())
 def test_known_at_from_spans_answers_as_replay_does_however_much_came_since(engine, data):
-    """With the spans answering every known_at, streams computed again give the replayed state."""
+    """With the spans answering every known_at, streams computed again give the replayed state,
+    with valid_at too (their versions chosen from again)."""
     commands = data.draw(ledger_commands())
     groups = data.draw(batches(commands))
     day = data.draw(st.integers(min_value=0, max_value=len(groups) + 1))
     known_at = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=day)).isoformat()
     cutoffs = [None, data.draw(cutoffs_for(commands))]
+    valid = [None, data.draw(cutoffs_for(commands))]
     with build(groups, engine) as ledger, pytest.MonkeyPatch.context() as patch:
         patch.setattr(ledger_module, "_KNOWN_FROM_SPANS", 1.0)
-        for at, subjects in itertools.product(cutoffs, (None, "c*", "*")):
-            ask = {"at": at, "known_at": known_at, "subjects": subjects}
+        for at, valid_at, subjects in itertools.product(cutoffs, valid, (None, "c*", "*")):
+            ask = {"at": at, "known_at": known_at, "valid_at": valid_at, "subjects": subjects}
             expected = ledger.replayed_state(**ask)
             with pytest.MonkeyPatch.context() as inside:
                 inside.setattr(ledger, "replayed_state", None)  # the spans must answer
                 assert ledger.state(**ask) == expected
 
 
-def test_known_at_replays_a_subject_written_to_while_it_reads_the_spans(engine, monkeypatch):
+def test_known_at_with_valid_at_drops_a_version_recorded_only_since(engine, monkeypatch):
+    """A claim with no version valid by valid_at as known then is left out, though one is now.
+
+    The revision recorded since describes an earlier moment than the claim:
+    the version spans choose it now, and the state as known before must not.
+    """
+    with build([], engine) as ledger:
+        ledger.claim("count.s", 10, source="A", stated_at="2022-03-05", id="c")
+        ledger.claim("count.t", 20, source="A", stated_at="2022-03-01", id="d")
+        known_at = str(ledger.head().recorded_at)
+        ledger.revise("c", 12, stated_at="2022-03-06", as_of="2022-03-01")
+        ask = {"known_at": known_at, "valid_at": "2022-03-02"}
+        expected = ledger.replayed_state(**ask)
+        assert [s.subject for s in expected.subjects] == ["count.t"]
+        assert ledger.state(valid_at="2022-03-02")["count.s"].claim("c").value == Quantity(
+            amount=12
+        )
+        monkeypatch.setattr(ledger_module, "_KNOWN_FROM_SPANS", 1.0)
+        monkeypatch.setattr(ledger, "replayed_state", None)  # the spans must answer
+        assert ledger.state(**ask) == expected
+
+
+@pytest.mark.parametrize(
+    ("valid_at", "read"),
+    [(None, "spans_at"), ("2022-03-02", "spans_at"), ("2022-03-02", "chosen_at")],
+)
+def test_known_at_replays_a_subject_written_to_while_it_reads_the_spans(
+    engine, monkeypatch, valid_at, read
+):
     """A write landing between finding what was known and reading the spans is replayed away."""
     with counted_then_revised(engine) as (ledger, known_at):
-        expected = ledger.replayed_state(known_at=known_at)
-        spans_at = ledger.store.spans_at
+        ask = {"known_at": known_at, "valid_at": valid_at}
+        expected = ledger.replayed_state(**ask)
+        reading = getattr(ledger.store, read)
 
-        def written_meanwhile(at, pattern):
+        def written_meanwhile(*args):
             ledger.revise("c7", 70, stated_at="2022-03-02")
-            return spans_at(at, pattern)
+            return reading(*args)
 
-        monkeypatch.setattr(ledger.store, "spans_at", written_meanwhile)
-        assert ledger.state(known_at=known_at) == expected
+        monkeypatch.setattr(ledger.store, read, written_meanwhile)
+        monkeypatch.setattr(ledger_module, "_KNOWN_FROM_SPANS", 1.0)
+        assert ledger.state(**ask) == expected
         assert expected["count.s7"].claims[0].value == Quantity(amount=7)
 
 

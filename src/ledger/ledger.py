@@ -47,7 +47,16 @@ from ledger.integrity import VerifyReport, verify
 from ledger.projections import Projection, replay
 from ledger.projections.contested import State, SubjectProjection, SubjectState, summarize
 from ledger.projections.history import Change, history
-from ledger.projections.spans import Spans, containing, slices, state_from_spans, stream_spans
+from ledger.projections.spans import (
+    Choice,
+    Spans,
+    choose,
+    containing,
+    slices,
+    state_from_spans,
+    stream_spans,
+    stream_versions,
+)
 from ledger.records import ImportSummary, export_records, import_records
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
 from ledger.stores.postgres import PostgresStore, glob_prefix, is_url
@@ -620,29 +629,14 @@ class Ledger:
             subjects: An exact subject key or a glob such as ``casualties.*``.
         """
         at_, known_, valid_ = _stamp(at), _stamp(known_at), _stamp(valid_at)
-        states = None
         with _bulk():
-            if valid_ is None:
-                states = self._from_spans(at_, known_, subjects)
-            elif known_ is None:
-                states = self._valid_from_spans(at_, valid_, subjects)
+            states = self._from_spans(at_, known_, valid_, subjects)
         if states is not None:
             return State(at=at_, known_at=known_, valid_at=valid_, subjects=states)
         return self.replayed_state(at=at_, known_at=known_, valid_at=valid_, subjects=subjects)
 
-    def _valid_from_spans(
-        self, at: Stamp | None, valid_at: Stamp, pattern: str | None
-    ) -> tuple[SubjectState, ...] | None:
-        # The versions standing at `at` hold what valid_at chooses from; with
-        # known_at too, the state replays.
-        chosen = self.store.chosen_at(at, valid_at, pattern)
-        spans = None if chosen is None else self.store.spans_at(at, pattern)
-        if chosen is None or spans is None:
-            return None
-        return state_from_spans(*spans, chosen=chosen)
-
     def _from_spans(
-        self, at: Stamp | None, known_at: Stamp | None, pattern: str | None
+        self, at: Stamp | None, known_at: Stamp | None, valid_at: Stamp | None, pattern: str | None
     ) -> tuple[SubjectState, ...] | None:
         # None when the store keeps no spans, or replaying is as cheap.
         known = None
@@ -650,12 +644,16 @@ class Ledger:
             known = self._known(known_at, pattern)
             if known is None:
                 return None
+        # For valid_at, the versions standing at `at` hold what it chooses from.
+        chosen = None if valid_at is None else self.store.chosen_at(at, valid_at, pattern)
+        if valid_at is not None and chosen is None:
+            return None
         spans = self.store.spans_at(at, pattern)
         if spans is None:
             return None
         if known is not None:
-            spans = self._as_known(spans, at, known, pattern)
-        return state_from_spans(*spans)
+            spans, chosen = self._as_known(spans, chosen, at, valid_at, known, pattern)
+        return state_from_spans(*spans, chosen=chosen)
 
     def _known(self, known_at: Stamp, pattern: str | None) -> int | None:
         # How many events were recorded by known_at; None when replaying is
@@ -665,14 +663,22 @@ class Ledger:
         known, size = _known_prefix(self.store, known_at)
         return None if size - known > _KNOWN_FROM_SPANS * size else known
 
-    def _as_known(self, spans: Spans, at: Stamp | None, known: int, pattern: str | None) -> Spans:
-        # The spans hold what is known now. A stream nothing was recorded for
-        # after the first *known* events has the spans it had then; the
-        # others are computed again from their first *known* events (a stream
-        # begun since has none), and so is the claim a changed counter-claim
-        # rebuts, whose rebuttal ends where the counter-claim first changes.
-        # Read after the spans, so a write that landed in them meanwhile is
-        # computed away too.
+    def _as_known(  # noqa: PLR0913, PLR0917 - what the query asked, and what the stores gave
+        self,
+        spans: Spans,
+        chosen: dict[str, Choice] | None,
+        at: Stamp | None,
+        valid_at: Stamp | None,
+        known: int,
+        pattern: str | None,
+    ) -> tuple[Spans, dict[str, Choice] | None]:
+        # The spans (and version spans) hold what is known now. A stream
+        # nothing was recorded for after the first *known* events has the
+        # spans it had then; the others are computed again from their first
+        # *known* events (a stream begun since has none), and so is the claim
+        # a changed counter-claim rebuts, whose rebuttal ends where the
+        # counter-claim first changes. Read after the spans, so a write that
+        # landed in them meanwhile is computed away too.
         changed: dict[str, str] = {raw.stream: raw.subject for raw in self.store.read_raw(known)}
         for rebuttal in [r for r in map(rebuttal_carrying, list(changed)) if r is not None]:
             owner = self.store.get(rebuttal)
@@ -687,15 +693,20 @@ class Ledger:
         claims = [span for span in spans[0] if span.claim_id not in changed]
         rebuttals = [span for span in spans[1] if span.claim_id not in changed]
         corroborations = [span for span in spans[2] if span.claim_id not in changed]
+        if chosen is not None:
+            chosen = {claim: c for claim, c in chosen.items() if claim not in changed}
         until = None if at is None else at.until_us
         for events, lapsed in slices(again, read_known, _KNOWN_SLICE):
             for stored in events.values():
-                if stored:
-                    then = containing(stream_spans(stored, lapsed), until)
-                    claims.extend(then[0])
-                    rebuttals.extend(then[1])
-                    corroborations.extend(then[2])
-        return claims, rebuttals, corroborations
+                if not stored:
+                    continue
+                then = containing(stream_spans(stored, lapsed), until)
+                claims.extend(then[0])
+                rebuttals.extend(then[1])
+                corroborations.extend(then[2])
+                if chosen is not None and valid_at is not None:
+                    chosen.update(choose(stream_versions(stored), until, valid_at))
+        return (claims, rebuttals, corroborations), chosen
 
     def _subject_state(
         self, subject: str, at: Stamp | None, known_at: Stamp | None, valid_at: Stamp | None
