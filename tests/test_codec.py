@@ -1,5 +1,7 @@
 """The codec: canonical bytes, round trips, and upcasting of old data."""
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -188,3 +190,67 @@ def test_index_fields_refuses_unreadable_data(data, reason):
     """Data that is not a JSON object is refused with a ValidationError saying so."""
     with pytest.raises(ValidationError, match=reason):
         codec.index_fields(data)
+
+
+_BLANKS = st.sampled_from(["", " ", "\t", "\r\n", "\u00a0"])
+_KEYS = st.sampled_from(["a", "b", "type", 'a"', "x:", "\\", 'q": '])
+_NUMBERS = st.integers(min_value=-(10**70), max_value=10**70).map(str) | st.from_regex(
+    r"-?[0-9]{1,4}(\.[0-9]{1,4})?([eE][+-]?[0-9]{1,3})?", fullmatch=True
+)
+_JSON_SCALARS = (
+    st.sampled_from(["null", "true", "false", "NaN", "-Infinity", "-0", "1.50", "1e400"])
+    | _NUMBERS
+    | st.text(max_size=8).map(lambda t: json.dumps(t, ensure_ascii=False))
+    | st.text(max_size=8).map(json.dumps)
+)
+
+
+def _object(members: list[tuple[str, str, str, str]]) -> str:
+    return "{" + ",".join(f"{json.dumps(k)}{gap}:{after}{v}" for k, gap, after, v in members) + "}"
+
+
+_JSON_TEXTS = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]")
+        | st.lists(st.tuples(_KEYS, _BLANKS, _BLANKS, inner), max_size=5).map(_object)
+    ),
+    max_leaves=12,
+)
+
+
+def _outcome(read, text):
+    try:
+        return "value", read(text)
+    except ValidationError as e:
+        return "error", str(e)
+
+
+@given(_JSON_TEXTS)
+def test_the_quick_exact_reading_is_the_careful_one(text):
+    """orjson's reading, where loads_exact takes it, is exactly what the careful reader gives:
+    the same value (no float, every key once) or the same refusal."""
+    assert _outcome(codec.loads_exact, text) == _outcome(codec._careful_exact, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        '{"a" : 1, "a": 2}',
+        '{"a\\": ": 1, "b": 2, "b": 3}',
+        '{"x": {"a": 1, "a": 1}}',
+        '[{"a": 1}, {"a": 2, "a": 3}]',
+    ],
+)
+def test_a_repeated_key_is_refused_however_it_is_spaced(text):
+    with pytest.raises(ValidationError, match="appears twice"):
+        codec.loads_exact(text)
+
+
+def test_numbers_read_exactly_whichever_reader_reads_them():
+    assert codec.loads_exact('{"v": 1.50, "n": 12345678901234567890123}') == {
+        "v": Decimal("1.50"),
+        "n": 12345678901234567890123,
+    }
+    assert codec.loads_exact('{"v": 7}') == {"v": 7}

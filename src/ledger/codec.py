@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -492,6 +493,46 @@ def _exact_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# The end of a key: a string, then a colon. Every key of a document ends so,
+# and so does an escaped quote before a colon inside a text, which can only
+# add to the count: a count equal to the keys read proves none was repeated.
+_KEY_END = re.compile(r'"\s*:')
+_GAP = re.compile(r'"[ \t\n\r]')
+_SCALARS = frozenset({str, int, bool, type(None)})  # what orjson reads exactly
+
+
+def _quick_exact(text: str) -> JSON | None:
+    # orjson's reading where it is the exact one: no fraction (orjson makes
+    # it a binary float) and no repeated key (orjson keeps the last). Anything
+    # else, errors included, is left to the standard library's careful reading.
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    keys = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            keys += len(item)
+            stack.extend(v for v in item.values() if type(v) not in _SCALARS)
+        elif type(item) is list:
+            stack.extend(item)
+        elif type(item) is float:
+            return None
+    if keys and keys != _key_ends(text):
+        return None
+    return data
+
+
+def _key_ends(text: str) -> int:
+    # At least the keys of *text*: where no quote is followed by a blank, no
+    # key has one before its colon, and counting '":' is enough (and quick).
+    if _GAP.search(text):
+        return len(_KEY_END.findall(text))
+    return text.count('":')
+
+
 def loads_exact(text: str) -> JSON:
     """
     Parse one JSON document with every number exact.
@@ -499,14 +540,20 @@ def loads_exact(text: str) -> JSON:
     Decimal fractions become `Decimal`, never `float`. ``NaN``,
     ``Infinity``, integers of more than 64 characters and duplicate keys are
     refused, naming the key they stand under (``"value: NaN is ..."``).
-    orjson reads fractions as binary floats, so this goes through the
-    standard library.
+    orjson reads a document when that reading is exact (no fraction, no
+    repeated key); the standard library with exact hooks reads the rest.
 
     Raises:
         ValidationError: The text is not valid JSON, or nests too deeply.
 
     .. versionadded:: 0.1.0
     """
+    quick = _quick_exact(text)
+    return quick if quick is not None else _careful_exact(text)
+
+
+def _careful_exact(text: str) -> JSON:
+    # The standard library, asked for exact numbers and every key once.
     try:
         data = json.loads(
             text,
