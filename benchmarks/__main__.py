@@ -4,8 +4,9 @@
 The run generates a records file of N lines, then measures, in this order:
 import into a fresh SQLite ledger and verify (each in a child process of its
 own, for its peak RSS); the file sizes; state of one subject at a cutoff,
-state of every subject at a cutoff, history of one subject and replay through
-a user-written projection (in this process); the floor (plain sqlite3 on the
+state of every subject at a cutoff, history of one subject, replay through
+a user-written projection, and state of every subject with ``valid_at`` and
+with ``known_at`` (in this process); the floor (plain sqlite3 on the
 same rows); and the peer (the eventsourcing library). It prints a table and
 writes ``DIR/results-N.json``.
 """
@@ -251,6 +252,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one phas
             replayed, seconds = queries.replay(opened)
         m["replay_events_per_s"] = replayed / seconds
         meta["replay"] = {"events": replayed, "seconds": seconds}
+        # Last, so that the phases before draw the same random questions as
+        # in the runs made before these two were measured.
+        message = f"state of every subject with valid_at x {args.full_state_queries:,}"
+        with _phase(meta, "valid_state", message):
+            samples = queries.valid_state(opened, rng, args.full_state_queries)
+        m["valid_state_median_s"] = queries.median(samples)
+        meta["valid_state_seconds"] = samples
+        message = f"state of every subject as known in the last 1 % x {args.full_state_queries:,}"
+        with _phase(meta, "known_state", message):
+            samples = queries.known_state(opened, rng, args.full_state_queries)
+        m["known_state_median_s"] = queries.median(samples)
+        meta["known_state_seconds"] = samples
 
     with _phase(meta, "floor", "floor: sqlite3 executemany of the same rows, then a scan"):
         rows, seconds = floor.insert(db, floor_db)

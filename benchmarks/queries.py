@@ -17,7 +17,17 @@ from datetime import date, timedelta
 from benchmarks.projection import TallyProjection
 from ledger import Ledger
 
-__all__ = ["cutoff", "full_state", "history", "median", "one_subject", "percentile", "replay"]
+__all__ = [
+    "cutoff",
+    "full_state",
+    "history",
+    "known_state",
+    "median",
+    "one_subject",
+    "percentile",
+    "replay",
+    "valid_state",
+]
 
 _WARM_UP = 5
 
@@ -56,6 +66,39 @@ def full_state(ledger: Ledger, rng: random.Random, queries: int) -> list[float]:
         at = cutoff(rng)
         start = time.perf_counter()
         ledger.state(at=at)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def valid_state(ledger: Ledger, rng: random.Random, queries: int) -> list[float]:
+    """Time ``state(valid_at=V)`` over every subject for random days V; return seconds.
+
+    Each source's latest word about day V, as the ledger stands now.
+    """
+    samples = []
+    for _ in range(queries):
+        valid_at = cutoff(rng)
+        start = time.perf_counter()
+        ledger.state(valid_at=valid_at)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def known_state(
+    ledger: Ledger, rng: random.Random, queries: int, share: float = 0.01
+) -> list[float]:
+    """Time ``state(known_at=K)`` over every subject; return seconds.
+
+    K is when a random event of the log's last *share* was recorded: the
+    state as the ledger knew it a little while ago.
+    """
+    size = ledger.head().size
+    samples = []
+    for _ in range(queries):
+        seq = rng.randint(max(1, int(size * (1 - share))), size)
+        known_at = next(iter(ledger.store.read_raw(seq - 1))).recorded_at
+        start = time.perf_counter()
+        ledger.state(known_at=known_at)
         samples.append(time.perf_counter() - start)
     return samples
 

@@ -32,6 +32,8 @@ METRICS: Final = (
     ("one_subject_median_ms", "state of one subject at a cutoff: median", "ms"),
     ("one_subject_p99_ms", "state of one subject at a cutoff: p99", "ms"),
     ("full_state_median_s", "state of every subject at a cutoff: median", "s"),
+    ("valid_state_median_s", "state of every subject with valid_at: median", "s"),
+    ("known_state_median_s", "state of every subject as known in the last 1 %: median", "s"),
     ("history_median_ms", "history of one subject: median", "ms"),
     ("replay_events_per_s", "replay through a user projection", "events/s"),
     ("floor_insert_rows_per_s", "floor: sqlite3 executemany of the rows", "rows/s"),

@@ -38,6 +38,8 @@ METRICS = (
     "one_subject_median_ms",
     "one_subject_p99_ms",
     "full_state_median_s",
+    "valid_state_median_s",
+    "known_state_median_s",
     "history_median_ms",
     "replay_events_per_s",
     "floor_insert_rows_per_s",
