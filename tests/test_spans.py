@@ -500,3 +500,25 @@ def test_a_counter_claim_to_refresh_joins_the_slice_of_its_rebuttal():
         assert got[0][0]["z1.counter"] == list(store.read_stream("z1.counter"))
         assert got[1][1] == {}
         assert list(slices([], read_streams, 10)) == []
+
+
+def test_spans_keep_each_amount_as_written(engine):
+    """1.5 and 1.50 are equal numbers, written apart on purpose: spans written in one refresh
+    keep each one's digits, in the state at a moment and with valid_at alike."""
+    amounts = ["1.5", "1.50", "1.500"]
+    with build([], engine) as ledger:
+        ledger.execute(
+            *(
+                AssertClaim(
+                    id=f"c{n}",
+                    subject=f"count.s{n}",
+                    value=Quantity(amount=amount, unit="km"),
+                    source="A",
+                    stated_at=parse_stamp("2022-03-01"),
+                )
+                for n, amount in enumerate(amounts)
+            )
+        )
+        for state in (ledger.state(), ledger.state(valid_at="2022-03-02")):
+            shown = [str(state[f"count.s{n}"].claim(f"c{n}").value.amount) for n in range(3)]
+            assert shown == amounts

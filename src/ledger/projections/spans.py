@@ -71,6 +71,7 @@ __all__ = [
     "slices",
     "state_from_spans",
     "stream_spans",
+    "stream_tables",
     "stream_versions",
 ]
 
@@ -263,10 +264,10 @@ def _counter_claims(streams: Mapping[str, Sequence[StoredEvent]]) -> set[str]:
     }
 
 
-def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type
-    events: Iterable[StoredEvent],
-    lapses: Mapping[str, int | None],
-) -> Spans:
+Steps = list[tuple[Position, StoredEvent]]
+
+
+def stream_spans(events: Iterable[StoredEvent], lapses: Mapping[str, int | None]) -> Spans:
     """
     Return the spans of one claim's stream.
 
@@ -277,7 +278,26 @@ def stream_spans(  # noqa: C901, PLR0912 - one walk over a stream, a branch per 
 
     .. versionadded:: 0.1.0
     """
+    return _spans_of(positioned(events), lapses)
+
+
+def stream_tables(
+    events: Iterable[StoredEvent], lapses: Mapping[str, int | None]
+) -> tuple[Spans, list[VersionSpan]]:
+    """
+    Return `stream_spans` and `stream_versions` of one stream, putting its events in order once.
+
+    What a store keeps for a stream.
+
+    .. versionadded:: 0.1.0
+    """
     steps = positioned(events)
+    return _spans_of(steps, lapses), _versions_of(steps)
+
+
+def _spans_of(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type
+    steps: Steps, lapses: Mapping[str, int | None]
+) -> Spans:
     claims: list[ClaimSpan] = []
     rebutting: list[tuple[Position, StoredEvent, ClaimRebutted]] = []
     corroborations: list[CorroborationSpan] = []
@@ -371,7 +391,10 @@ def stream_versions(events: Iterable[StoredEvent]) -> list[VersionSpan]:
 
     .. versionadded:: 0.1.0
     """
-    steps = positioned(events)
+    return _versions_of(positioned(events))
+
+
+def _versions_of(steps: Steps) -> list[VersionSpan]:
     retracted: dict[str, int] = {}
     for position, stored in steps:
         event = stored.event

@@ -3,7 +3,7 @@ The span tables on PostgreSQL: the same rows as `ledger.stores._spans` keeps in 
 
 Rules of this module:
 
-- The tables are derived: every row comes from `stream_spans` over the
+- The tables are derived: every row comes from `stream_tables` over the
   events of one stream, and `rebuild` recomputes them all from the log.
 - They change only inside the append's transaction, for the streams the
   append touched (and the streams whose rebuttals carry a touched stream as
@@ -23,8 +23,7 @@ from ledger.projections.spans import (
     Choice,
     Spans,
     slices,
-    stream_spans,
-    stream_versions,
+    stream_tables,
 )
 from ledger.stores._spans import (
     _CLAIM_COLUMNS,
@@ -125,11 +124,11 @@ def _refresh(
 ) -> None:
     rows: tuple[list[tuple[object, ...]], ...] = ([], [], [], [])
     for stored in events.values():
-        claims, rebuttals, corroborations = stream_spans(stored, lapsed)
+        (claims, rebuttals, corroborations), versions = stream_tables(stored, lapsed)
         rows[0].extend(map(_claim_row, claims))
         rows[1].extend(map(_rebuttal_row, rebuttals))
         rows[2].extend(map(_corroboration_row, corroborations))
-        rows[3].extend(map(_version_row, stream_versions(stored)))
+        rows[3].extend(map(_version_row, versions))
     targets = list(events)
     for (table, columns), table_rows in zip(_TABLES, rows, strict=True):
         store.conn.execute(f"DELETE FROM {table} WHERE claim_id = ANY(%s)", (targets,))  # noqa: S608

@@ -3,7 +3,7 @@ The span tables: the SQLite home of `ledger.projections.spans`.
 
 Rules of this module:
 
-- The tables are derived: every row comes from `stream_spans` over the
+- The tables are derived: every row comes from `stream_tables` over the
   events of one stream, and `rebuild` recomputes them all from the log.
 - They change only inside the append's transaction, for the streams the
   append touched (and the streams whose rebuttals carry a touched stream as
@@ -13,6 +13,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -29,8 +30,7 @@ from ledger.projections.spans import (
     VersionSpan,
     pick,
     slices,
-    stream_spans,
-    stream_versions,
+    stream_tables,
 )
 from ledger.stores._base import StoredEvent, glob_prefix
 from ledger.times import Stamp, parse_stamp
@@ -150,11 +150,11 @@ def _refresh(
         if not stored:
             continue  # no events, no spans
         owners.append((stored[0].subject, stream))
-        spans = stream_spans(stored, lapsed)
+        spans, versions_of_stream = stream_tables(stored, lapsed)
         claims.extend(map(_claim_row, spans[0]))
         rebuttals.extend(map(_rebuttal_row, spans[1]))
         corroborations.extend(map(_corroboration_row, spans[2]))
-        versions.extend(map(_version_row, stream_versions(stored)))
+        versions.extend(map(_version_row, versions_of_stream))
     for table in ALL_TABLES:
         conn.executemany(f"DELETE FROM {table} WHERE subject = ? AND claim_id = ?", owners)  # noqa: S608
     _insert(conn, "claim_spans", _CLAIM_COLUMNS, claims)
@@ -201,12 +201,19 @@ def _claim_row(span: ClaimSpan) -> tuple[object, ...]:
         span.start,
         span.end,
         _value_text(span.value),
-        str(span.as_of),
-        str(span.stated_at),
+        _stamp_text(span.as_of),
+        _stamp_text(span.stated_at),
         span.citation,
         span.revisions,
         int(span.retracted),
     )
+
+
+# A refresh writes the same stored times into several rows (a version and
+# the claim's spans that show it, times shared by many events): each is
+# written out once while it keeps coming back. Not values: 1.5 and 1.50 are
+# equal, but each is kept as written.
+_stamp_text = functools.lru_cache(maxsize=1 << 13)(Stamp.isoformat)
 
 
 def _value_text(value: Value) -> str:
@@ -214,7 +221,7 @@ def _value_text(value: Value) -> str:
 
 
 def _version_row(span: VersionSpan) -> tuple[object, ...]:
-    as_of, stated_at = str(span.as_of), str(span.stated_at)
+    as_of, stated_at = _stamp_text(span.as_of), _stamp_text(span.stated_at)
     return (
         span.claim_id,
         span.subject,
@@ -238,7 +245,7 @@ def _rebuttal_row(span: RebuttalSpan) -> tuple[object, ...]:
         span.claim_id,
         span.subject,
         r.source,
-        str(r.stated_at),
+        _stamp_text(r.stated_at),
         r.counter_claim,
         r.reason,
         r.citation,
@@ -257,7 +264,7 @@ def _corroboration_row(span: CorroborationSpan) -> tuple[object, ...]:
         span.claim_id,
         span.subject,
         c.source,
-        str(c.stated_at),
+        _stamp_text(c.stated_at),
         c.citation,
         span.position[0],
         span.position[1],
