@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,20 @@ def _phase(meta: dict[str, Any], name: str, message: str) -> Iterator[None]:
         "wall_seconds": round(time.perf_counter() - wall, 3),
         "cpu_seconds": round(time.process_time() - cpu, 3),
     }
+
+
+def _states(
+    meta: dict[str, Any],
+    m: dict[str, Any],
+    key: str,
+    label: str,
+    measure: Callable[[], list[float]],
+) -> None:
+    """Time a state of every subject as *measure* asks it; note its median and its samples."""
+    with _phase(meta, key, f"state of every subject {label}"):
+        samples = measure()
+    m[f"{key}_median_s"] = queries.median(samples)
+    meta[f"{key}_seconds"] = samples
 
 
 def _child(*args: str) -> dict[str, Any]:
@@ -239,11 +254,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one phas
             samples = queries.one_subject(opened, subjects, rng, args.queries)
         m["one_subject_median_ms"] = queries.median(samples) * 1000
         m["one_subject_p99_ms"] = queries.percentile(samples, 0.99) * 1000
-        message = f"state of every subject at a cutoff x {args.full_state_queries:,}"
-        with _phase(meta, "full_state", message):
-            samples = queries.full_state(opened, rng, args.full_state_queries)
-        m["full_state_median_s"] = queries.median(samples)
-        meta["full_state_seconds"] = samples
+        every = args.full_state_queries
+        _states(
+            meta,
+            m,
+            "full_state",
+            f"at a cutoff x {every:,}",
+            functools.partial(queries.full_state, opened, rng, every),
+        )
         message = f"history of one subject x {args.history_queries:,}"
         with _phase(meta, "history", message):
             samples = queries.history(opened, subjects, rng, args.history_queries)
@@ -254,16 +272,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one phas
         meta["replay"] = {"events": replayed, "seconds": seconds}
         # Last, so that the phases before draw the same random questions as
         # in the runs made before these two were measured.
-        message = f"state of every subject with valid_at x {args.full_state_queries:,}"
-        with _phase(meta, "valid_state", message):
-            samples = queries.valid_state(opened, rng, args.full_state_queries)
-        m["valid_state_median_s"] = queries.median(samples)
-        meta["valid_state_seconds"] = samples
-        message = f"state of every subject as known in the last 1 % x {args.full_state_queries:,}"
-        with _phase(meta, "known_state", message):
-            samples = queries.known_state(opened, rng, args.full_state_queries)
-        m["known_state_median_s"] = queries.median(samples)
-        meta["known_state_seconds"] = samples
+        for key, label, measure in (
+            ("valid_state", "with valid_at", queries.valid_state),
+            ("known_state", "as known in the last 1 %", queries.known_state),
+        ):
+            asked = functools.partial(measure, opened, rng, every)
+            _states(meta, m, key, f"{label} x {every:,}", asked)
 
     with _phase(meta, "floor", "floor: sqlite3 executemany of the same rows, then a scan"):
         rows, seconds = floor.insert(db, floor_db)

@@ -61,13 +61,7 @@ def one_subject(
 
 def full_state(ledger: Ledger, rng: random.Random, queries: int) -> list[float]:
     """Time ``state(at=T)`` over every subject for random cutoffs; return seconds."""
-    samples = []
-    for _ in range(queries):
-        at = cutoff(rng)
-        start = time.perf_counter()
-        ledger.state(at=at)
-        samples.append(time.perf_counter() - start)
-    return samples
+    return _states(ledger, [{"at": cutoff(rng)} for _ in range(queries)])
 
 
 def valid_state(ledger: Ledger, rng: random.Random, queries: int) -> list[float]:
@@ -75,13 +69,7 @@ def valid_state(ledger: Ledger, rng: random.Random, queries: int) -> list[float]
 
     Each source's latest word about day V, as the ledger stands now.
     """
-    samples = []
-    for _ in range(queries):
-        valid_at = cutoff(rng)
-        start = time.perf_counter()
-        ledger.state(valid_at=valid_at)
-        samples.append(time.perf_counter() - start)
-    return samples
+    return _states(ledger, [{"valid_at": cutoff(rng)} for _ in range(queries)])
 
 
 def known_state(
@@ -93,12 +81,18 @@ def known_state(
     state as the ledger knew it a little while ago.
     """
     size = ledger.head().size
+    first = max(1, int(size * (1 - share)))
+    seqs = [rng.randint(first, size) for _ in range(queries)]
+    return _states(
+        ledger, [{"known_at": next(iter(ledger.store.read_raw(s - 1))).recorded_at} for s in seqs]
+    )
+
+
+def _states(ledger: Ledger, asks: list[dict[str, str]]) -> list[float]:
     samples = []
-    for _ in range(queries):
-        seq = rng.randint(max(1, int(size * (1 - share))), size)
-        known_at = next(iter(ledger.store.read_raw(seq - 1))).recorded_at
+    for ask in asks:
         start = time.perf_counter()
-        ledger.state(known_at=known_at)
+        ledger.state(**ask)
         samples.append(time.perf_counter() - start)
     return samples
 
