@@ -55,7 +55,7 @@ from ledger.projections.spans import (
     slices,
     state_from_spans,
     stream_spans,
-    stream_versions,
+    stream_tables,
 )
 from ledger.records import ImportSummary, export_records, import_records
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
@@ -700,12 +700,15 @@ class Ledger:
             for stored in events.values():
                 if not stored:
                     continue
-                then = containing(stream_spans(stored, lapsed), until)
+                if chosen is None or valid_at is None:
+                    computed = stream_spans(stored, lapsed)
+                else:
+                    computed, versions = stream_tables(stored, lapsed)
+                    chosen.update(choose(versions, until, valid_at))
+                then = containing(computed, until)
                 claims.extend(then[0])
                 rebuttals.extend(then[1])
                 corroborations.extend(then[2])
-                if chosen is not None and valid_at is not None:
-                    chosen.update(choose(stream_versions(stored), until, valid_at))
         return (claims, rebuttals, corroborations), chosen
 
     def _subject_state(

@@ -264,7 +264,7 @@ def _counter_claims(streams: Mapping[str, Sequence[StoredEvent]]) -> set[str]:
     }
 
 
-Steps = list[tuple[Position, StoredEvent]]
+_Steps = list[tuple[Position, StoredEvent]]
 
 
 def stream_spans(events: Iterable[StoredEvent], lapses: Mapping[str, int | None]) -> Spans:
@@ -296,7 +296,7 @@ def stream_tables(
 
 
 def _spans_of(  # noqa: C901, PLR0912 - one walk over a stream, a branch per event type
-    steps: Steps, lapses: Mapping[str, int | None]
+    steps: _Steps, lapses: Mapping[str, int | None]
 ) -> Spans:
     claims: list[ClaimSpan] = []
     rebutting: list[tuple[Position, StoredEvent, ClaimRebutted]] = []
@@ -394,7 +394,7 @@ def stream_versions(events: Iterable[StoredEvent]) -> list[VersionSpan]:
     return _versions_of(positioned(events))
 
 
-def _versions_of(steps: Steps) -> list[VersionSpan]:
+def _versions_of(steps: _Steps) -> list[VersionSpan]:
     retracted: dict[str, int] = {}
     for position, stored in steps:
         event = stored.event
