@@ -201,6 +201,29 @@ def test_read_after_is_exactly_the_tail(store):
         assert [r.seq for r in store.read_raw(after=k)] == list(range(k + 1, n + 1))
 
 
+def test_read_raw_of_some_types_keeps_their_order_and_the_tail(store):
+    """read_raw(types=...) yields the events of those types only, in seq order, above *after*."""
+    fill(store)
+    whole = list(store.read_raw())
+    revised = [r for r in whole if r.type == "ClaimRevised"]
+    assert [r.seq for r in revised] == [3, 5, 6]
+    assert list(store.read_raw(types=["ClaimRevised"])) == revised
+    assert list(store.read_raw(3, types=("ClaimRevised",))) == revised[1:]
+    assert list(store.read_raw(types=["ClaimAsserted", "ClaimRevised"])) == whole
+    assert list(store.read_raw(types=["EntryCorrected"])) == []
+
+
+def test_read_seqs_gives_the_events_asked_in_the_order_asked(store):
+    """read_seqs returns the raw events numbered as asked, in that order, past one statement."""
+    fill(store)
+    whole = {r.seq: r for r in store.read_raw()}
+    assert store.read_seqs([6, 1, 4, 2]) == [whole[6], whole[1], whole[4], whole[2]]
+    assert store.read_seqs([]) == []
+    assert store.read_seqs([0, 3, 99, 5]) == [whole[3], whole[5]]
+    many = [1 + i % 6 for i in range(1200)]
+    assert store.read_seqs(many) == [whole[seq] for seq in many]
+
+
 def test_read_stream_in_version_order(store):
     """read_stream yields one stream's events in version order, skipping the others."""
     fill(store)

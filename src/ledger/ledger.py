@@ -12,6 +12,7 @@ times, before it gives up.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import itertools
 import operator
@@ -58,6 +59,7 @@ from ledger.projections.spans import (
     stream_tables,
 )
 from ledger.records import ImportSummary, export_records, import_records
+from ledger.replaying import stored_timeline
 from ledger.stores import EventStore, Head, MemoryStore, NewEvent, SqliteStore, StoredEvent
 from ledger.stores.postgres import PostgresStore, glob_prefix, is_url
 from ledger.times import Stamp, parse_stamp, utc_now
@@ -143,6 +145,14 @@ def _known_prefix(store: EventStore, known_at: Stamp) -> tuple[int, int]:
 
 _PARALLEL_FROM = 100_000
 """Below this many events, starting processes costs more than it saves."""
+
+_STREAMED_FROM = 250_000
+"""`Ledger.replay` reads a log this long or longer back in order instead of holding it decoded.
+
+Below it, holding every decoded event (about 1.2 KB each) is quicker, by
+about 1.3x at 100,000 events; at a million, the two take about as long and
+reading back holds 271 MB instead of 1,227 MB.
+"""
 
 _KNOWN_FROM_SPANS = 0.25
 """`state(known_at=...)` reads the spans while at most this share of the log came later."""
@@ -773,9 +783,23 @@ class Ledger:
         at: TimeLike | None = None,
         known_at: TimeLike | None = None,
     ) -> S:
-        """Fold a projection of your own over the whole log, in stated order."""
+        """
+        Fold a projection of your own over the whole log, in stated order.
+
+        The events come as `ledger.projections.timeline` orders them. A long
+        log is read back in that order a chunk at a time
+        (`ledger.replaying.stored_timeline`), so the replay holds the events'
+        positions, not the events.
+        """
+        at_, known_ = _stamp(at), _stamp(known_at)
         with _bulk():
-            return replay(projection, self.store.read(), at=_stamp(at), known_at=_stamp(known_at))
+            if self.store.head().size < _STREAMED_FROM:
+                return replay(projection, self.store.read(), at=at_, known_at=known_)
+            size = self.store.head().size
+            if known_ is not None:
+                size = _known_prefix(self.store, known_)[0]
+            events = stored_timeline(self.store, size=size, at=at_)
+            return functools.reduce(projection.apply, events, projection.initial())
 
     def import_records(
         self, *files: str | os.PathLike[str], progress: Callable[[int], None] | None = None

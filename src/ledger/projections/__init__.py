@@ -40,7 +40,15 @@ from ledger.events import (
 from ledger.stores import StoredEvent
 from ledger.times import Stamp
 
-__all__ = ["Position", "Projection", "positioned", "replay", "timeline"]
+__all__ = [
+    "TARGET_FIELDS",
+    "Position",
+    "Projection",
+    "place",
+    "positioned",
+    "replay",
+    "timeline",
+]
 
 S = TypeVar("S")
 
@@ -64,20 +72,47 @@ class Projection(Protocol[S]):
         ...
 
 
-_TARGET: dict[type[Event], Callable[[Any], str]] = {
-    ClaimRevised: operator.attrgetter("claim_id"),
-    ClaimRebutted: operator.attrgetter("claim_id"),
-    ClaimCorroborated: operator.attrgetter("claim_id"),
-    ClaimRetracted: operator.attrgetter("retracted_id"),
-    EntryCorrected: operator.attrgetter("corrected_id"),
+TARGET_FIELDS: dict[type[Event], str] = {
+    ClaimRevised: "claim_id",
+    ClaimRebutted: "claim_id",
+    ClaimCorroborated: "claim_id",
+    ClaimRetracted: "retracted_id",
+    EntryCorrected: "corrected_id",
 }
-"""What each kind of event refers to, read off it; a claim refers to nothing."""
+"""The field naming what each kind of event refers to; a claim refers to nothing.
+
+.. versionadded:: 0.1.0
+"""
+
+_TARGET: dict[type[Event], Callable[[Any], str]] = {
+    cls: operator.attrgetter(name) for cls, name in TARGET_FIELDS.items()
+}
 
 
 Position = tuple[int, int]
 """Where an event stands in replay order: a `ledger.times.Stamp.sort_key`."""
 
+_ORIGIN: Position = (0, 0)
 _PLACE_THEN_SEQ = operator.itemgetter(0, 1)
+
+
+def place(
+    position: dict[str, Position], event_id: str, target: str | None, own: Position | None
+) -> Position:
+    """
+    Return where an event stands in replay order, and note it in *position*.
+
+    The rule of `positioned`, for one event given in sequence order: the later
+    of its own stated position *own* and its *target*'s position (``None``
+    for a correction, which stands where its target does). *position* holds
+    the events placed before it, by id.
+
+    .. versionadded:: 0.1.0
+    """
+    after = _ORIGIN if target is None else position.get(target, _ORIGIN)
+    here = after if own is None or own < after else own
+    position[event_id] = here
+    return here
 
 
 def positioned(
@@ -101,7 +136,6 @@ def positioned(
             fixes.setdefault(stored.event.corrected_id, []).extend(stored.event.fields)
     position: dict[str, Position] = {}
     ordered: list[tuple[Position, int, StoredEvent]] = []
-    origin: Position = (0, 0)
     for stored in kept:
         step, event = stored, stored.event
         if fixes and stored.event_id in fixes:
@@ -110,11 +144,9 @@ def positioned(
         target = _TARGET.get(type(event))
         # Unknown targets cannot happen in a ledger the rules built; a log
         # filtered by known_at always holds its targets (they were earlier).
-        after = origin if target is None else position.get(target(event), origin)
-        own = after if isinstance(event, EntryCorrected) else event.stated_at.sort_key
-        place = max(own, after)
-        position[stored.event_id] = place
-        ordered.append((place, stored.seq, step))
+        own = None if isinstance(event, EntryCorrected) else event.stated_at.sort_key
+        here = place(position, stored.event_id, None if target is None else target(event), own)
+        ordered.append((here, stored.seq, step))
     if at is not None:
         limit = at.until_us
         ordered = [item for item in ordered if item[0][0] <= limit]

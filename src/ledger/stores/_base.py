@@ -238,8 +238,19 @@ class EventStore(Protocol):
         """Yield stored events with ``seq > after`` in order."""
         ...
 
-    def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
-        """Yield raw stored events with ``seq > after`` in order, undecoded."""
+    def read_raw(
+        self, after: int = 0, *, types: Collection[str] | None = None
+    ) -> Iterator[RawEvent]:
+        """Yield raw stored events with ``seq > after`` in order (*types*: those only)."""
+        ...
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[RawEvent]:
+        """
+        Return the raw stored events with the sequence numbers *seqs*, in that order.
+
+        A number the log does not hold is left out. How a replay reads the log
+        back in stated order, a chunk at a time.
+        """
         ...
 
     def wait(self, after: int, timeout: float) -> bool:

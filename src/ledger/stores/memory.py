@@ -163,11 +163,22 @@ class MemoryStore:
         """Yield stored events with ``seq > after`` in order."""
         return decode_all(self.read_raw(after))
 
-    def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
-        """Yield raw stored events with ``seq > after`` in order."""
+    def read_raw(
+        self, after: int = 0, *, types: Collection[str] | None = None
+    ) -> Iterator[RawEvent]:
+        """Yield raw stored events with ``seq > after`` in order; with *types*, of those only."""
         # seq n sits at index n - 1; slicing a copy keeps iteration safe
         # while the caller appends.
-        return iter(self._log[max(after, 0) :])
+        found = self._log[max(after, 0) :]
+        if types is None:
+            return iter(found)
+        wanted = set(types)
+        return (raw for raw in found if raw.type in wanted)
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[RawEvent]:
+        """Return the raw events with the sequence numbers *seqs*, in that order."""
+        size = len(self._log)
+        return [self._log[seq - 1] for seq in seqs if 0 < seq <= size]
 
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""

@@ -490,9 +490,20 @@ class PostgresStore:
         """Yield stored events with ``seq > after`` in order."""
         return decode_all(self.read_raw(after))
 
-    def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
-        """Yield raw stored events with ``seq > after`` in order, a page at a time."""
-        return self._pages("TRUE", (), "seq", after)
+    def read_raw(
+        self, after: int = 0, *, types: Collection[str] | None = None
+    ) -> Iterator[RawEvent]:
+        """Yield raw events with ``seq > after`` in order, by pages (*types*: those only)."""
+        if types is None:
+            return self._pages("TRUE", (), "seq", after)
+        return self._pages("type = ANY(%s)", (list(types),), "seq", after)
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[RawEvent]:
+        """Return the raw events with the sequence numbers *seqs*, in that order, in one query."""
+        with self._errors():
+            rows = self._execute(f"{_SELECT} WHERE seq = ANY(%s)", (list(seqs),)).fetchall()
+        found = {raw.seq: raw for raw in map(_raw, rows)}
+        return [found[seq] for seq in seqs if seq in found]
 
     def read_stream(self, stream: str) -> Iterator[StoredEvent]:
         """Yield the events of *stream* in version order."""

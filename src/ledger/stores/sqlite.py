@@ -514,9 +514,24 @@ class SqliteStore:
         """Yield stored events with ``seq > after`` in order."""
         return decode_all(self.read_raw(after))
 
-    def read_raw(self, after: int = 0) -> Iterator[RawEvent]:
-        """Yield raw stored events with ``seq > after`` in order, streaming."""
-        return self._query("seq > ?", (after,), "seq")
+    def read_raw(
+        self, after: int = 0, *, types: Collection[str] | None = None
+    ) -> Iterator[RawEvent]:
+        """Yield raw events with ``seq > after`` in order, streaming (*types*: those only)."""
+        if types is None:
+            return self._query("seq > ?", (after,), "seq")
+        names = tuple(types)
+        where = f"seq > ? AND type IN ({', '.join('?' * len(names))})"
+        return self._query(where, (after, *names), "seq")
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[RawEvent]:
+        """Return the raw events with the sequence numbers *seqs*, in that order."""
+        found: dict[int, RawEvent] = {}
+        for start in range(0, len(seqs), _IDS_PER_READ):
+            some = seqs[start : start + _IDS_PER_READ]
+            sql = f"{_SELECT} WHERE seq IN ({', '.join('?' * len(some))})"
+            found.update((raw.seq, raw) for raw in self._rows(sql, tuple(some)))
+        return [found[seq] for seq in seqs if seq in found]
 
     def read_rows(self, after: int, count: int) -> Iterator[RawRow]:
         """
