@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Protocol, TypeVar
 
 import attrs
 
@@ -72,7 +72,7 @@ class Projection(Protocol[S]):
         ...
 
 
-TARGET_FIELDS: dict[type[Event], str] = {
+TARGET_FIELDS: Final[Mapping[type[Event], str]] = {
     ClaimRevised: "claim_id",
     ClaimRebutted: "claim_id",
     ClaimCorroborated: "claim_id",
