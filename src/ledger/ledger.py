@@ -792,10 +792,10 @@ class Ledger:
         positions, not the events.
         """
         at_, known_ = _stamp(at), _stamp(known_at)
+        size = self.store.head().size
         with _bulk():
-            if self.store.head().size < _STREAMED_FROM:
+            if size < _STREAMED_FROM:
                 return replay(projection, self.store.read(), at=at_, known_at=known_)
-            size = self.store.head().size
             if known_ is not None:
                 size = _known_prefix(self.store, known_)[0]
             events = stored_timeline(self.store, size=size, at=at_)

@@ -91,10 +91,13 @@ def _target_and_own(
 ) -> tuple[str | None, Position | None]:
     # What the event refers to and its own stated position, read off its row
     # where the row says it plainly; anything else is decoded, as replay would.
+    # A correction stands where its target does: it needs no stated time,
+    # and it was decoded once already, for the fixes.
     field = _FIELDS.get(raw.type)
     stated = raw.stated_at
+    correction = raw.type == _CORRECTION
     current = raw.schema_version == codec.SCHEMA_VERSIONS.get(raw.type)
-    if raw.type == _CORRECTION or stated is None or not current:
+    if not current or (correction and fix is not None) or (stated is None and not correction):
         return _of_event(raw, fix)
     target = None
     if field is not None:
@@ -102,6 +105,8 @@ def _target_and_own(
         target = data.get(field) if isinstance(data, dict) else None
         if not isinstance(target, str):
             return _of_event(raw, fix)
+    if correction or stated is None:
+        return target, None
     corrected = dict(fix).get("stated_at") if fix else None
     stamp = corrected if isinstance(corrected, Stamp) else parse_stamp(stated)
     return target, stamp.sort_key
