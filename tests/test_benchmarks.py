@@ -185,3 +185,44 @@ def test_refuses_a_tiny_size(tmp_path):
     done = bench("--events", 3, "--out", tmp_path, "--skip-peer")
     assert done.returncode == 2
     assert "--events must be at least 10" in done.stderr
+
+
+def test_the_ceilings_command_builds_each_state_as_the_ledger_answers(tmp_path):
+    """`benchmarks.ceilings` runs, its states from rows equal `Ledger.state`, it measures all."""
+    args = ["--events", N, "--out", tmp_path]
+    if not HAS_PEER:
+        args.append("--skip-peer")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ceilings", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    # It exits non-zero if the states built from rows differ at any cutoff.
+    assert done.returncode == 0, done.stderr
+    assert f"ceilings of the design at N = {N}" in done.stdout
+    results = json.loads((tmp_path / f"ceilings-{N}.json").read_text(encoding="utf-8"))
+    peer = {"peer_append_events_per_s", "peer_read_decode_events_per_s"}
+    assert set(results) == {
+        "records",
+        "records_bytes",
+        "events",
+        "import_events_per_s",
+        "import_without_spans_events_per_s",
+        "claim_spans_without_refresh",
+        "read_decode_events_per_s",
+        "replay_events_per_s",
+        "full_state_median_s",
+        "full_state_from_rows_median_s",
+        "events_table_bytes",
+        "events_index_bytes",
+        "span_bytes",
+        "floor_insert_rows_per_s",
+    } | (peer if HAS_PEER else set())
+    assert results["events"] > N  # counter-claims are events of their own
+    assert results["claim_spans_without_refresh"] == 0  # that import really skipped the spans
+    assert results["span_bytes"] > 0
+    assert results["events_table_bytes"] > 0
+    assert results["events_index_bytes"] > 0
