@@ -74,12 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.ceilings", description=__doc__.split("\n\n")[0].strip()
     )
-    parser.add_argument("--events", type=int, required=True, metavar="N")
     parser.add_argument(
-        "--out", type=Path, default=Path(tempfile.gettempdir()) / "ledger-bench", metavar="DIR"
+        "--events", type=int, required=True, metavar="N", help="records to generate"
     )
-    parser.add_argument("--seed", type=int, default=2022)
-    parser.add_argument("--full-state-queries", type=int, default=10)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "ledger-bench",
+        metavar="DIR",
+        help="where ceilings-N.json goes (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=2022, help="seed of every random choice")
+    parser.add_argument(
+        "--full-state-queries", type=int, default=10, help="cutoffs for the full state"
+    )
     parser.add_argument("--skip-peer", action="store_true", help="do not measure eventsourcing")
     parser.add_argument("--keep", action="store_true", help="keep the records file and databases")
     return parser
