@@ -25,13 +25,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+import benchmarks
 import ledger
 from benchmarks import floor, queries
 from benchmarks.generate import generate
@@ -47,23 +47,8 @@ _VERIFY_JOBS = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=__doc__.split("\n\n")[0].strip()
-    )
-    parser.add_argument(
-        "--events", type=int, required=True, metavar="N", help="records to generate"
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "ledger-bench",
-        metavar="DIR",
-        help="where results-N.json goes (default: %(default)s)",
-    )
-    parser.add_argument("--skip-peer", action="store_true", help="do not measure eventsourcing")
-    parser.add_argument("--seed", type=int, default=2022, help="seed of every random choice")
+    parser = benchmarks.parser("python -m benchmarks", __doc__, "results-N.json")
     parser.add_argument("--queries", type=int, default=1000, help="one-subject queries")
-    parser.add_argument("--full-state-queries", type=int, default=10, help="full-state queries")
     parser.add_argument("--history-queries", type=int, default=200, help="history queries")
     parser.add_argument(
         "--baseline",
@@ -71,7 +56,6 @@ def _parser() -> argparse.ArgumentParser:
         help="results file at N = 10,000 for the one-subject ratio "
         "(default: DIR/results-10000.json when it exists)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the records file and databases")
     parser.add_argument(
         "--postgres",
         metavar="URL",

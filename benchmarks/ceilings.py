@@ -32,16 +32,16 @@ import random
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import benchmarks
 from benchmarks import floor, queries
 from benchmarks.generate import generate
-from ledger import Ledger, codec
+from ledger import Ledger
 from ledger.projections.contested import (
     ClaimState,
     Corroboration,
@@ -71,26 +71,7 @@ _CLAIMS = (  # ordered as replay orders each subject's claims
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.ceilings", description=__doc__.split("\n\n")[0].strip()
-    )
-    parser.add_argument(
-        "--events", type=int, required=True, metavar="N", help="records to generate"
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "ledger-bench",
-        metavar="DIR",
-        help="where ceilings-N.json goes (default: %(default)s)",
-    )
-    parser.add_argument("--seed", type=int, default=2022, help="seed of every random choice")
-    parser.add_argument(
-        "--full-state-queries", type=int, default=10, help="cutoffs for the full state"
-    )
-    parser.add_argument("--skip-peer", action="store_true", help="do not measure eventsourcing")
-    parser.add_argument("--keep", action="store_true", help="keep the records file and databases")
-    return parser
+    return benchmarks.parser("python -m benchmarks.ceilings", __doc__, "ceilings-N.json")
 
 
 def _timed(work: Callable[[], Any]) -> tuple[Any, float]:
@@ -131,21 +112,7 @@ def states_from_rows(conn: sqlite3.Connection, until_us: int) -> tuple[SubjectSt
     claims come ordered by subject and replay position from SQL, each value
     and time is decoded once, and each claim becomes its `ClaimState`.
     """
-    values: dict[str, Any] = {}
-    stamps: dict[str, Any] = {}
-
-    def value(text: str) -> Any:
-        found = values.get(text)
-        if found is None:
-            found = values[text] = codec.value_from_bytes(text)
-        return found
-
-    def stamp(text: str) -> Any:
-        found = stamps.get(text)
-        if found is None:
-            found = stamps[text] = parse_stamp(text)
-        return found
-
+    value, stamp = _spans._decoders()  # noqa: SLF001 - the shipped path's own
     at = (until_us, until_us)
     disputes: dict[str, list[tuple[Any, ...]]] = {}
     for r in conn.execute(_REBUTTALS, at):

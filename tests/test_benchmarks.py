@@ -60,9 +60,9 @@ PEER = {
 ONLY_WITH_BASELINE = {"one_subject_vs_10k"}
 
 
-def bench(*args):
+def bench(*args, command="benchmarks"):
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks", *map(str, args)],
+        [sys.executable, "-m", command, *map(str, args)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -192,14 +192,7 @@ def test_the_ceilings_command_builds_each_state_as_the_ledger_answers(tmp_path):
     args = ["--events", N, "--out", tmp_path]
     if not HAS_PEER:
         args.append("--skip-peer")
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ceilings", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    done = bench(*args, command="benchmarks.ceilings")
     # It exits non-zero if the states built from rows differ at any cutoff.
     assert done.returncode == 0, done.stderr
     assert f"ceilings of the design at N = {N}" in done.stdout
