@@ -130,7 +130,10 @@ def states_from_rows(conn: sqlite3.Connection, until_us: int) -> tuple[SubjectSt
         corroboration = Corroboration(id=r[0], source=r[2], stated_at=stamp(r[3]), citation=r[4])
         confirms.setdefault(r[1], []).append((r[5], r[6], r[7], corroboration))
     rows = conn.execute(_CLAIMS, at)
-    plain = {False: "unverified", True: "retracted"}  # neither rebutted nor corroborated
+    plain = {  # the status of a claim neither rebutted nor corroborated
+        retracted: claim_status(retracted=retracted, disputed=False, corroborated=False)
+        for retracted in (False, True)
+    }
     states = []
     for subject, claims in itertools.groupby(rows, operator.itemgetter(0)):
         built = []
