@@ -24,6 +24,7 @@ afterwards unless ``--keep`` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import itertools
 import json
@@ -94,14 +95,21 @@ def _no_refresh(*_: object) -> None:
     """Stand-in for the span refresh at commit: leave the span tables empty."""
 
 
-def _read_decoded(ledger: Ledger) -> tuple[int, float]:
-    # Every event read and decoded in log order, the cyclic collector paused
-    # as the replay pauses it: the replay's work without its ordering or fold.
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    # As the ledger pauses it for a replay or a state: both build many objects.
     gc.disable()
     try:
-        return _timed(lambda: sum(1 for _ in ledger.store.read()))
+        yield
     finally:
         gc.enable()
+
+
+def _read_decoded(ledger: Ledger) -> tuple[int, float]:
+    # Every event read and decoded in log order: the replay's work without
+    # its ordering or fold.
+    with _collector_paused():
+        return _timed(lambda: sum(1 for _ in ledger.store.read()))
 
 
 def states_from_rows(conn: sqlite3.Connection, until_us: int) -> tuple[SubjectState, ...]:
@@ -169,10 +177,8 @@ def states_from_rows(conn: sqlite3.Connection, until_us: int) -> tuple[SubjectSt
 def _full_states(ledger: Ledger, db: Path, cutoffs: list[str]) -> dict[str, float]:
     # Each way warms the process-wide caches of values and times for the
     # other, so the two take turns at going first.
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     samples: dict[str, list[float]] = {"shipped": [], "rows": []}
-    try:
-        gc.disable()
+    with _reading(db) as conn, _collector_paused():
         for i, at in enumerate(cutoffs):
             until = parse_stamp(at).until_us
             ways = {
@@ -186,30 +192,25 @@ def _full_states(ledger: Ledger, db: Path, cutoffs: list[str]) -> dict[str, floa
             if answers["rows"] != answers["shipped"]:
                 raise SystemExit(f"the states built from rows differ from Ledger.state at {at}")
             del answers
-    finally:
-        gc.enable()
-        conn.close()
     return {
         "full_state_median_s": queries.median(samples["shipped"]),
         "full_state_from_rows_median_s": queries.median(samples["rows"]),
     }
 
 
+def _reading(db: Path) -> contextlib.closing[sqlite3.Connection]:
+    return contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True))
+
+
 def _count(db: Path, table: str) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
+    with _reading(db) as conn:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - ours
-    finally:
-        conn.close()
 
 
 def _sizes(db: Path) -> dict[str, int]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
+    with _reading(db) as conn:
         pages = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
         owners = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"))
-    finally:
-        conn.close()
     events = pages.get("events", 0)
     indexes = sum(size for name, size in pages.items() if owners.get(name) == "events")
     spans = sum(pages.get(table, 0) for table in _spans.ALL_TABLES)
